@@ -1,0 +1,153 @@
+"""The frozen records passed between the pipeline stages: the shared vocabulary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from urllib.parse import urlsplit
+
+# Markers shown to the reader next to a story; German because they are displayed as they are.
+MARKER_TEASER_ONLY = "nur Anriss"
+MARKER_PAYWALL = "Paywall"
+MARKER_NO_DATE = "ohne Datum"
+MARKER_FUTURE_DATE = "Datum korrigiert"
+
+
+def is_web_url(url: str) -> bool:
+    """True for an absolute http(s) URL with a host: the only links the digest shows or follows."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _require_aware(value: datetime | None, name: str) -> None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError(f"{name} must be timezone-aware")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSource:
+    """One feed the operator configured: an http(s) URL or a local file path."""
+
+    name: str
+    url: str
+    language: str = "de"
+    section: str | None = None
+    weight: float = 1.0
+
+    @property
+    def is_local(self) -> bool:
+        return not is_web_url(self.url)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One item of a parsed feed, its text already reduced to plain text."""
+
+    feed: str
+    title: str
+    url: str
+    guid: str | None
+    published: datetime | None
+    summary: str
+    content: str
+    author: str | None = None
+    markers: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _require_aware(self.published, "published")
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One article ready for selection: canonical link, plain text, an aware date."""
+
+    url: str
+    title: str
+    source: str
+    published: datetime
+    text: str
+    language: str = "de"
+    teaser: str = ""
+    author: str | None = None
+    section_hint: str | None = None
+    weight: float = 1.0
+    markers: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not is_web_url(self.url):
+            raise ValueError(f"article link must be http(s): {self.url!r}")
+        _require_aware(self.published, "published")
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """One event as the reader sees it: a lead article, the other outlets' versions, key points."""
+
+    lead: Article
+    others: tuple[Article, ...] = ()
+    section: str = "Weitere Meldungen"
+    score: float = 0.0
+    key_points: tuple[str, ...] = ()
+
+    @property
+    def articles(self) -> tuple[Article, ...]:
+        return (self.lead, *self.others)
+
+    @property
+    def markers(self) -> tuple[str, ...]:
+        return self.lead.markers
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One Ressort of the digest with its stories, most important first."""
+
+    title: str
+    stories: tuple[Story, ...]
+
+    @property
+    def anchor(self) -> str:
+        return "ressort-" + "".join(c if c.isalnum() else "-" for c in self.title.lower()).strip("-")
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Something that went wrong for one source without stopping the digest."""
+
+    source: str
+    stage: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """One edition: everything the renderers need and nothing they must compute."""
+
+    date: date
+    generated_at: datetime
+    title: str
+    sections: tuple[Section, ...]
+    top: tuple[Story, ...] = ()
+    failures: tuple[Failure, ...] = ()
+    omitted: int = 0
+
+    def __post_init__(self) -> None:
+        _require_aware(self.generated_at, "generated_at")
+
+    @property
+    def stories(self) -> tuple[Story, ...]:
+        return tuple(story for section in self.sections for story in section.stories)
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """The digest rendered for people and machines."""
+
+    subject: str
+    html: str
+    text: str
+    json: str
+    preheader: str = ""
