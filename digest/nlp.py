@@ -4,21 +4,297 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 
-import punkt
 from nltk.stem.snowball import SnowballStemmer
 
 _WORD = re.compile(r"\w+(?:[-']\w+)*", re.UNICODE)
 
 
-@functools.cache
-def _tokenizer() -> punkt.PunktSentenceTokenizer:
-    return punkt.PunktSentenceTokenizer(punkt.load_model("german"))
+def _word_list(text: str) -> list[str]:
+    """The whitespace-separated words of a lexicon block."""
+    return text.split()
+
+
+# --- Lexicon -------------------------------------------------------------------------------
+# Closed-class words (articles, pronouns, conjunctions, prepositions, sentence adverbs) that
+# commonly open a German sentence. After an ambiguous full stop (abbreviation, initial, number)
+# a following capitalised word from this list is taken as the start of a new sentence; a
+# capitalised word outside it is more likely a noun or name continuing the sentence.
+_SENTENCE_STARTERS = frozenset(
+    _word_list(
+        """
+    der die das des dem den ein eine einer eines einem einen
+    er sie es wir ich ihr du man
+    dies diese dieser dieses diesem diesen jene jener jenes
+    dabei dadurch dafür dagegen daher damals damit danach daneben dann darauf daraufhin darin
+    darüber darum davon davor dazu dazwischen demnach dennoch deshalb deswegen dort doch
+    aber und oder denn sondern allerdings auch außerdem zudem zuvor zuletzt zunächst bisher
+    inzwischen mittlerweile nun jetzt heute gestern morgen bereits schon noch nur so
+    wie was wer wo wann warum weshalb wieso welche welcher welches
+    nach vor seit mit bei beim in im am an auf aus für gegen ohne um unter über von vom zum zur
+    zu laut neben trotz während wegen als wenn ob dass weil obwohl da hier alle viele einige
+    manche mehrere kein keine keiner sein seine ihre unser unsere mein meine jeder jede jedes
+    immer nie niemand zwar vielleicht offenbar insgesamt gleichzeitig zugleich ebenfalls erst
+    hinzu allein später stattdessen trotzdem jedoch immerhin schließlich somit also
+    anschließend einst zugleich bis ab zwischen hinter statt infolge angesichts
+    """
+    )
+)
+
+_MONTHS = frozenset(
+    _word_list(
+        """
+    januar jänner februar feber märz april mai juni juli august september oktober november
+    dezember jan feb febr mär apr jun jul aug sep sept okt nov dez
+    """
+    )
+)
+
+# Words before a number that make "N." an ordinal: "am 3.", "der 2.", "seine 4.", "bis 10.".
+_ORDINAL_CUES = frozenset(
+    _word_list(
+        """
+    am im vom zum zur beim der die das des dem den ein eine einer eines einem einen
+    seine seiner seines seinem seinen ihre ihrer ihres ihrem ihren unsere unserer unseren
+    jeder jede jedes jedem jeden diese dieser dieses diesem diesen
+    """
+    )
+)
+# Weaker cues: "bis zum 10." is an ordinal, but "von 10 bis 12. Danach …" ends a sentence.
+_WEAK_ORDINAL_CUES = frozenset(_word_list("bis ab seit und oder"))
+
+# Nouns that typically follow an ordinal number ("des 15. Spieltags", "im 19. Jahrhundert").
+_ORDINAL_NOUN_STEMS = (
+    "jahrhundert",
+    "jahrtausend",
+    "jahrestag",
+    "geburtstag",
+    "todestag",
+    "spieltag",
+    "runde",
+    "platz",
+    "liga",
+    "bundesliga",
+    "mal",
+    "stock",
+    "etage",
+    "klasse",
+    "lesung",
+    "sitzung",
+    "amtszeit",
+    "etappe",
+    "minute",
+    "kalenderwoche",
+    "quartal",
+    "halbjahr",
+    "wahlgang",
+    "durchgang",
+    "versuch",
+    "auflage",
+    "ausgabe",
+    "jahrgang",
+    "legislatur",
+    "parteitag",
+    "weltkrieg",
+    "fc",
+    "armee",
+    "division",
+    "brigade",
+    "panzer",
+    "symphonie",
+    "sinfonie",
+    "satz",
+    "akt",
+    "kapitel",
+    "strophe",
+    "instanz",
+    "senat",
+    "kammer",
+)
+
+# Abbreviations that do not end a sentence in news prose ("Dr. Müller", "Nr. 5", "z. B. die").
+# Multi-part ones are written with their inner dots and no spaces.
+_NONFINAL_ABBREVIATIONS = frozenset(
+    _word_list(
+        """
+    dr prof hr fr frl st nr art abs bd kap ziff bzw vgl sog ca ggf evtl inkl exkl zzgl bspw
+    insb gem lt ehem mr mrs ms sen jun verh geb gest dipl ing mag päd med jur rer
+    nat phil univ hl ggü abt allg bzgl betr eigtl einschl entspr erg frz engl dt ital span
+    z.b d.h v.a u.u i.d.r o.ä s.o s.u z.t z.zt u.v.m i.a a.d o.g u.ä m.e i.e e.v
+    """
+    )
+)
+
+# Abbreviations that often stand last in a sentence ("usw.", "5 Mrd.", "v. Chr.").
+_FINAL_ABBREVIATIONS = frozenset(
+    _word_list(
+        """
+    usw etc u.a mio mrd tsd chr v.chr n.chr jh jhd std min sek co inc ltd corp jr str tel
+    u.ä ff
+    """
+    )
+)
+
+# --- Patterns ------------------------------------------------------------------------------
+_OPENERS = "\"'„‚“‘»«([{‹›"
+_CLOSERS = "\"'“”‘’»«)]}‹›"
+_DASHES = "-–—"
+
+# A candidate end: terminal punctuation, attached closing quotes/brackets, then whitespace.
+_CANDIDATE = re.compile(r"[.!?…]+[" + re.escape(_CLOSERS) + r"]*(?=\s)")
+_LINE_BREAK = re.compile(r"\s*\n\s*")
+_TOKEN_BEFORE_DOT = re.compile(r"(\S+?)\.+$")
+_MULTI_PART_ABBREVIATION = re.compile(r"(?:\b\w{1,3}\.\s?)*\b\w{1,4}$")
+_NUMBER = re.compile(r"\d{1,3}")
+_INITIALS = re.compile(r"(?:[A-ZÄÖÜ]\.)*[A-ZÄÖÜ]")
+_NEXT_WORD = re.compile(
+    r"\s*[" + re.escape(_OPENERS + _DASHES) + r"\s]*(\S*?)[^\w.]*(?:\s|$)", re.UNICODE
+)
+_PREVIOUS_WORD = re.compile(r"(\w+)\W*$", re.UNICODE)
+_QUOTATION = re.compile(r"„[^„“”\n]*[“”]|»[^»«\n]*«|\"[^\"\n]*\"")
+
+
+def _words_near(line: str, start: int, end: int) -> tuple[str, str]:
+    """The token that ends at the dot at `start` and the word that follows `end`."""
+    before = line[max(0, start - 40) : start]
+    follow = _NEXT_WORD.match(line, end)
+    return before, (follow.group(1) if follow else "")
+
+
+def _abbreviation_before(before: str) -> str:
+    """The (possibly multi-part) abbreviation ending right before the dot, lower-cased."""
+    match = _MULTI_PART_ABBREVIATION.search(before)
+    if not match:
+        return ""
+    return match.group(0).replace(" ", "").lower()
+
+
+def _is_starter(word: str) -> bool:
+    return word.lower() in _SENTENCE_STARTERS
+
+
+def _ends_after_number(number_context: str, following: str) -> bool:
+    """Whether "N." ends a sentence, given the text up to the number and the next word."""
+    lowered = following.lower()
+    if lowered.rstrip(".") in _MONTHS:
+        return False
+    previous = _PREVIOUS_WORD.search(number_context)
+    previous_word = previous.group(1).lower() if previous else ""
+    if previous_word in _ORDINAL_CUES:
+        return False
+    if _is_starter(following):
+        return True
+    if previous_word in _WEAK_ORDINAL_CUES:
+        return False
+    return not lowered.startswith(_ORDINAL_NOUN_STEMS)
+
+
+def _ends_after_full_stop(before: str, following: str) -> bool:
+    """Decide a '.' followed by whitespace; `before` ends with the token in front of the dot."""
+    if not following:
+        return True
+    first = following[0]
+    if first.islower():
+        # German nouns and names are capitalised: a lower-case continuation after an ordinary
+        # word is a (lower-case) sentence start like "ntv.de", after anything else a continuation.
+        token = _TOKEN_BEFORE_DOT.search(before + ".")
+        word = token.group(1) if token else ""
+        return (
+            len(word) > 3
+            and word.isalpha()
+            and _abbreviation_before(before) not in _NONFINAL_ABBREVIATIONS | _FINAL_ABBREVIATIONS
+            and ("." in following or any(c.isupper() for c in following[1:]))
+        )
+    token_match = re.search(r"(\S+)$", before)
+    token = token_match.group(1) if token_match else ""
+    bare = token.lstrip(_OPENERS)
+    abbreviation = _abbreviation_before(before)
+    if abbreviation in _NONFINAL_ABBREVIATIONS:
+        return False
+    if abbreviation in _FINAL_ABBREVIATIONS:
+        return _is_starter(following) or not first.isalpha()
+    if _NUMBER.fullmatch(bare):
+        return _ends_after_number(before[: len(before) - len(token)], following)
+    if _INITIALS.fullmatch(bare):
+        return _is_starter(following)
+    # A single letter ("Gruppe C.", "Taleb A.") ends a sentence only before a likely starter.
+    return not (len(bare) == 1 and bare.isalpha())
+
+
+def _ends_after_other(before: str, following: str) -> bool:
+    """Decide '!', '?', '…' (possibly with closing quotes) followed by whitespace."""
+    if not following:
+        return True
+    return not following[0].islower()
+
+
+def _embedded_quotation_spans(line: str) -> list[tuple[int, int]]:
+    """Quotations inside a sentence ("… und „Kämpft! Kämpft!“ gerufen …"): not split inside."""
+    spans = []
+    for match in _QUOTATION.finditer(line):
+        after = line[match.end() : match.end() + 2].lstrip()
+        before = line[max(0, match.start() - 2) : match.start()].rstrip()
+        if after[:1].islower() and before[-1:].isalpha() and before[-1:].islower():
+            spans.append((match.start(), match.end()))
+    return spans
+
+
+def _boundaries_in_line(line: str) -> Iterator[int]:
+    """Offsets in `line` (stripped, no newline) at which a sentence ends."""
+    embedded = _embedded_quotation_spans(line) if '"' in line or "„" in line or "»" in line else []
+    for candidate in _CANDIDATE.finditer(line):
+        start, end = candidate.span()
+        if any(q_start < start and end < q_end for q_start, q_end in embedded):
+            continue
+        before, following = _words_near(line, start, end)
+        follow_start = line[end:].lstrip()[:2]
+        if follow_start[:1] in _DASHES and following[:1].islower():
+            continue
+        if line[start] == "." and candidate.group(0).rstrip(_CLOSERS) == ".":
+            if candidate.group(0) == "." and not _ends_after_full_stop(before, following):
+                continue
+            if candidate.group(0) != "." and following[:1].islower():
+                continue
+        elif not _ends_after_other(before, following):
+            continue
+        yield end
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of the sentences of German prose `text`, in order.
+
+    Line breaks always end a sentence (a headline without a stop is a sentence of its own).
+    """
+    spans: list[tuple[int, int]] = []
+    line_start = 0
+    for line_break in [*_LINE_BREAK.finditer(text), None]:
+        line_end = line_break.start() if line_break else len(text)
+        line = text[line_start:line_end]
+        offset = line_start + len(line) - len(line.lstrip())
+        line = line.strip()
+        if line:
+            previous = 0
+            for boundary in _boundaries_in_line(line):
+                spans.append(_stripped(line, offset, previous, boundary))
+                previous = boundary
+            if previous < len(line):
+                spans.append(_stripped(line, offset, previous, len(line)))
+        if line_break:
+            line_start = line_break.end()
+    return [span for span in spans if span[1] > span[0]]
+
+
+def _stripped(line: str, offset: int, start: int, end: int) -> tuple[int, int]:
+    piece = line[start:end]
+    lead = len(piece) - len(piece.lstrip())
+    trail = len(piece) - len(piece.rstrip())
+    return offset + start + lead, offset + end - trail
 
 
 def split_sentences(text: str) -> list[str]:
     """Split German prose into sentences; each one is a substring of `text`."""
-    return [text[start:end] for start, end in _tokenizer().span_tokenize(text)]
+    return [text[start:end] for start, end in sentence_spans(text)]
 
 
 def words(text: str) -> list[str]:
