@@ -1,0 +1,106 @@
+"""The `digest` command: thin click commands; logging and exit codes are set up only here."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+
+from digest import __version__, pipeline, summarize
+from digest.config import Config, load_config
+from digest.errors import DigestError
+
+log = logging.getLogger("digest")
+
+
+def common_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--config and --out mean the same for every subcommand."""
+
+    @click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Configuration file (default: digest.toml of the project).",
+    )
+    @click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Output folder; the state database lives there unless configured otherwise.",
+    )
+    @functools.wraps(command)
+    def wrapper(*args: Any, config_path: Path | None, out_dir: Path | None, **kwargs: Any) -> Any:
+        try:
+            config = load_config(config_path)
+            if out_dir is not None:
+                config = config.with_out_dir(out_dir)
+            return command(*args, config=config, **kwargs)
+        except DigestError as error:
+            raise click.ClickException(str(error)) from None
+
+    return wrapper
+
+
+@click.group()
+@click.version_option(__version__, prog_name="sipo-digest")
+@click.option("-v", "--verbose", is_flag=True, help="Log every stage.")
+def main(verbose: bool) -> None:
+    """sipo-digest: the German daily security-policy briefing."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@main.command()
+@common_options
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Date of the edition (default: today in the configured time zone).")
+@click.option("--feeds", "feeds_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Feed list to use instead of the configured one.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Take articles first seen since this date instead of since the last digest.")
+@click.option("--explain", is_flag=True, help="Also write explain.txt with every article's fate.")
+def build(config: Config, day: datetime | None, feeds_path: Path | None,
+          since: datetime | None, explain: bool) -> None:
+    """Build one edition and print the paths of the files written."""
+    now = datetime.now(UTC)
+    zone = ZoneInfo(config.timezone)
+    edition = day.date() if day else now.astimezone(zone).date()
+    start = datetime.combine(since.date(), time(), zone) if since else None
+    result = pipeline.build(
+        config, day=edition, now=now, feeds_path=feeds_path, since=start, explain=explain
+    )
+    for failure in result.failures:
+        click.echo(f"Warnung: {failure.source}: {failure.message}", err=True)
+    for path in result.paths:
+        click.echo(str(path))
+
+
+@main.command("summarize")
+@common_options
+@click.argument("source", type=click.File("r", encoding="utf-8"), default="-")
+@click.option("--points", type=click.IntRange(1, 10), default=3, show_default=True)
+@click.option("--title", default=None, help="The article's title, to weigh sentences by it.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of lines.")
+def summarize_command(config: Config, source: Any, points: int, title: str | None,
+                      as_json: bool) -> None:
+    """Print the key points of one text (FILE or - for standard input)."""
+    points_found = summarize.key_points(source.read(), title=title, max_points=points)
+    if as_json:
+        click.echo(json.dumps(points_found, ensure_ascii=False, indent=2))
+    else:
+        for point in points_found:
+            click.echo(f"- {point}")
+
