@@ -1,0 +1,493 @@
+"""Page HTML or feed teaser -> article text, metadata and paywall flag (pure: strings in, records out)."""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import trafilatura
+from lxml import html as lxml_html
+from lxml.etree import ParserError, XMLSyntaxError
+from py3langid import langid
+
+from digest.errors import ExtractError
+from digest.models import MARKER_PAYWALL, MARKER_TEASER_ONLY
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractedPage:
+    """The main text of one article page with the metadata found on it."""
+
+    title: str | None
+    author: str | None
+    date: datetime | None
+    text: str
+    language: str | None
+    paywalled: bool
+
+    def __post_init__(self) -> None:
+        if self.date is not None and self.date.tzinfo is None:
+            raise ValueError("date must be timezone-aware")
+
+
+# ---------------------------------------------------------------------------------------------
+# Boilerplate in the HTML tree: general markup conventions, never one outlet's class names.
+
+_BOILERPLATE_TAGS = (
+    "aside", "nav", "footer", "form", "button", "noscript", "iframe", "video", "audio", "svg",
+    "template", "dialog", "figure", "figcaption", "picture", "select", "object", "embed",
+)  # fmt: skip
+_BOILERPLATE_ROLES = frozenset(
+    {"navigation", "banner", "complementary", "contentinfo", "dialog", "alertdialog", "search"}
+)
+# Whole tokens of class/id names that mark page furniture around an article.
+_BOILERPLATE_TOKENS = frozenset(
+    """
+    related recommended recommendation recommendations newsletter cookie cookies consent cmp
+    social share sharing sharebar shariff promo promotion advert advertisement ad ads anzeige
+    sponsored outbrain taboola comment comments kommentare breadcrumb breadcrumbs caption
+    credit credits copyright readmore lesetipp lesetipps mehrzumthema embed gallery slideshow
+    toolbar subscribe signup login modal popup overlay sidebar footer navigation nav menu
+    authorbox authorbio bio teaserlist teasers teaser-list liveblog-teaser paywall-teaser
+    """.split()
+)
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_NAME_SPLIT = re.compile(r"[\s_\-:]+")
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+
+
+def _name_tokens(value: str) -> set[str]:
+    """Lower-cased tokens of a class or id attribute: "related-Box_item" -> related, box, item."""
+    spaced = _CAMEL_BOUNDARY.sub(" ", value)
+    tokens = {t.lower() for t in _NAME_SPLIT.split(spaced) if t}
+    joined = {t.lower() for t in value.split()}  # also the whole class names, e.g. "teaser-list"
+    return tokens | joined
+
+
+def _is_boilerplate_element(element: Any) -> bool:
+    if element.tag in _BOILERPLATE_TAGS:
+        return True
+    attrs = element.attrib
+    if "hidden" in attrs or attrs.get("aria-hidden") == "true":
+        return True
+    if _HIDDEN_STYLE.search(attrs.get("style", "")):
+        return True
+    if attrs.get("role", "").lower() in _BOILERPLATE_ROLES:
+        return True
+    names = " ".join(attrs.get(key, "") for key in ("class", "id", "data-component", "data-type"))
+    return bool(_name_tokens(names) & _BOILERPLATE_TOKENS)
+
+
+def _text_length(element: Any) -> int:
+    return len(" ".join(element.itertext()).split())
+
+
+def _link_density(element: Any) -> float:
+    total = _text_length(element)
+    if total == 0:
+        return 0.0
+    linked = sum(_text_length(a) for a in element.iter("a"))
+    return linked / total
+
+
+def _prune_boilerplate(tree: Any) -> None:
+    """Remove page furniture in place; never an element that holds most of the page's prose."""
+    body = tree.find(".//body")
+    page_words = _text_length(body if body is not None else tree)
+    doomed = []
+    for element in tree.iter():
+        if not isinstance(element.tag, str) or element.tag in ("html", "body"):
+            continue
+        if _is_boilerplate_element(element) and _text_length(element) < 0.4 * page_words:
+            doomed.append(element)
+        elif element.tag in ("ul", "ol") and _link_density(element) > 0.8:
+            doomed.append(element)
+    for element in doomed:
+        parent = element.getparent()
+        if parent is not None:
+            element.drop_tree() if hasattr(element, "drop_tree") else parent.remove(element)
+
+
+def _parse_html(html: str | bytes) -> Any:
+    if isinstance(html, bytes) and html[:2] == b"\x1f\x8b":
+        html = gzip.decompress(html)
+    if not html or not html.strip():
+        raise ExtractError("page is empty")
+    try:
+        tree = trafilatura.load_html(html)
+    except (ParserError, XMLSyntaxError, ValueError) as exc:
+        raise ExtractError(f"page is not parseable HTML: {exc}") from exc
+    if tree is None:
+        raise ExtractError("page is not parseable HTML")
+    return tree
+
+
+# ---------------------------------------------------------------------------------------------
+# Metadata: a precise publication time from the usual meta conventions.
+
+_DATE_XPATHS = (
+    '//meta[@property="article:published_time"]/@content',
+    '//meta[@itemprop="datePublished"]/@content',
+    '//meta[@name="date" or @name="pubdate" or @name="publish-date" or @name="DC.date.issued"]/@content',
+    "//time[@datetime]/@datetime",
+)
+
+
+def _parse_timestamp(value: str) -> datetime | None:
+    value = value.strip()
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _json_ld_dates(tree: Any) -> Iterable[str]:
+    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
+        for match in re.finditer(r'"datePublished"\s*:\s*"([^"]+)"', script):
+            yield match.group(1)
+
+
+def _published(tree: Any, fallback: str | None) -> datetime | None:
+    candidates = list(_json_ld_dates(tree))
+    for xpath in _DATE_XPATHS:
+        candidates.extend(str(v) for v in tree.xpath(xpath))
+    for candidate in candidates:
+        parsed = _parse_timestamp(candidate)
+        if parsed is not None:
+            return parsed
+    return _parse_timestamp(fallback) if fallback else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Text rules, German and English: lines that are never part of an article's prose.
+
+_AGENCIES = r"(?:dpa|AFP|AP|Reuters|KNA|epd|dts|sid|SID|APA|Xinhua|AFX|dpa-AFX|ANSA|EFE|Bloomberg)"
+_AGENCY_GROUP = rf"\(\s*{_AGENCIES}(?:\s*[/,]\s*[\w.-]+)*\s*\)"
+_LEADING_AGENCY = re.compile(rf"^(?:[A-ZÄÖÜ][\w./ -]{{0,40}}?\s)?{_AGENCY_GROUP}\s*[-–—:]?\s*")
+_TRAILING_AGENCY = re.compile(rf"\s*{_AGENCY_GROUP}\s*$")
+_AGENCY_ONLY = re.compile(rf"^\(?\s*(?:Quelle:\s*)?{_AGENCIES}(?:\s*[/,]\s*[\w.-]+)*\s*\)?\.?$")
+_BYLINE = re.compile(
+    r"^(?:(?:Ein\s+)?(?:Kommentar|Gastbeitrag|Analyse|Interview|Essay|Bericht)\s+)?"
+    r"(?:[Vv]on|By|Text:|Autor(?:in)?:)\s+[A-ZÄÖÜ][\w.'-]+(?:[\s,]+(?:und|and|&|[A-ZÄÖÜ][\w.'-]*))*"
+    r"\s*[,|]?\s*(?:[A-ZÄÖÜ][\w-]+)?\s*$"
+)
+_CREDIT = (
+    r"(?:Fotos?|Bild(?:er|quelle)?|Photo|Image|Credit|Grafik|Illustration|Quelle|Source|Copyright|©)"
+    r"\s*:?\s*[^\n]{0,80}"
+)
+_CREDIT_LINE = re.compile(rf"^{_CREDIT}$", re.IGNORECASE)
+_CAPTION_WITH_CREDIT = re.compile(
+    r"(?:Fotos?|Bild|Photo)\s*:\s*[^.!?]{1,60}(?:/|picture alliance|imago|dpa|AFP|Reuters|getty)"
+    r"[^.!?]{0,40}$",
+    re.IGNORECASE,
+)
+_CREDIT_OWNERS = re.compile(
+    r"picture[ -]alliance|imago(?: images)?|getty images|shutterstock|istock|AFP via Getty", re.I
+)
+_SEE_ALSO = re.compile(
+    r"^(?:[-•»›▶]\s*)?(?:Mehr zum Thema|Mehr zu(?:m|r)?\b.{0,60}\b(?:lesen|finden) Sie|Lesen Sie (?:auch|mehr|hier)|"
+    r"Auch interessant|Das könnte Sie auch interessieren|Weitere Artikel|Weiterlesen|Ähnliche(?: Artikel| Themen)?:|"
+    r"Zum Thema|Mehr dazu|Mehr lesen|Lesetipp|Empfehlungen der Redaktion|Aktuelle Meldungen zu|"
+    r"Read more|Read also|Related(?: articles| stories)?:|More on this|See also|Recommended)\b",
+    re.IGNORECASE,
+)
+_CONSENT = re.compile(
+    r"\b(?:Cookies?|Datenschutz\w*|Einwilligung|Zustimmung|Tracking|consent|privacy)\b", re.I
+)
+_CONSENT_ACTION = re.compile(
+    r"\b(?:klicken|aktivieren|akzeptieren|zustimmen|nachgeladen|externe[rn]? (?:Inhalte?|Server)|"
+    r"Drittanbieter|widerrufen|click|accept|third[- ]party|enable)\b",
+    re.I,
+)
+_NEWSLETTER = re.compile(r"\bNewsletter\b", re.I)
+_NEWSLETTER_ACTION = re.compile(
+    r"\b(?:abonnieren|anmelden|bestellen|E-Mail|Postfach|kostenlos|subscribe|sign up|inbox)\b", re.I
+)
+_SOCIAL = re.compile(
+    r"^(?:Teilen|Share|Folgen Sie uns|Follow us|Twitter|X|Facebook|WhatsApp|Instagram|Telegram|"
+    r"LinkedIn|E-Mail|Mail|Drucken|Print|Link kopieren|Kopieren|Kommentare?|Merken)"
+    r"(?:\s*[|,/·•]\s*\w[\w-]*)*\s*:?$",
+    re.I,
+)
+_MEDIA_TEASER = re.compile(r"(?:\d{1,2}:\d{2}\s*min|\|\s*(?:Video|Audio|Podcast))\s*\.?$", re.I)
+_LABEL_ONLY = re.compile(
+    r"^(?:FAQ|Embed|Anzeige|Werbung|Video|Audio|Grafik|Infografik|Podcast|Liveblog|Bildergalerie|"
+    r"Galerie|Advertisement|Sponsored|Exklusiv|Eilmeldung|Update|[\w-]+ Infografik)$",
+    re.I,
+)
+_FEEDBACK = re.compile(
+    r"^(?:Fehler\b.{0,40}\bentdeckt\?|Haben Sie einen Fehler|Inhaltliches Feedback\?|"
+    r"Wir freuen uns über (?:eine Mail|Ihr Feedback)|Spotted an error|Report an error)",
+    re.I,
+)
+_NO_WORDS = re.compile(r"^[\W_]*$")
+
+
+def _is_boilerplate_line(line: str) -> bool:
+    """True for a whole line that is page furniture rather than article prose."""
+    stripped = line.strip().lstrip("-•*» ").strip()
+    if _NO_WORDS.match(stripped):
+        return True
+    words = stripped.split()
+    short = len(words) <= 14
+    if short and (_CREDIT_LINE.match(stripped) and _looks_like_credit(stripped)):
+        return True
+    if short and (_BYLINE.match(stripped) or _AGENCY_ONLY.match(stripped)):
+        return True
+    if _CAPTION_WITH_CREDIT.search(stripped) or (short and _CREDIT_OWNERS.search(stripped)):
+        return True
+    if _SEE_ALSO.match(stripped) or _FEEDBACK.match(stripped):
+        return True
+    if _CONSENT.search(stripped) and _CONSENT_ACTION.search(stripped) and len(words) < 120:
+        return True
+    if _NEWSLETTER.search(stripped) and _NEWSLETTER_ACTION.search(stripped) and len(words) < 60:
+        return True
+    if short and (_SOCIAL.match(stripped) or _LABEL_ONLY.match(stripped)):
+        return True
+    return bool(_MEDIA_TEASER.search(stripped))
+
+
+def _looks_like_credit(line: str) -> bool:
+    """"Foto: dpa" or "Quelle: AFP" is a credit; "Quelle: Die Regierung sagte, ..." is prose."""
+    head, _, rest = line.partition(":")
+    if not rest:
+        return line.startswith("©")
+    return not re.search(r"[.!?]\s+\S", rest) and len(rest.split()) <= 8
+
+
+def _strip_agency(line: str) -> str:
+    line = _LEADING_AGENCY.sub("", line, count=1)
+    return _TRAILING_AGENCY.sub("", line)
+
+
+def clean_text(text: str, *, language: str = "de") -> str:
+    """Drop bylines, agency tags, photo credits, see-also, cookie and newsletter lines from `text`.
+
+    Only removes: every character of the result appears, in order, in `text`. Paragraphs
+    (blocks separated by blank lines) stay separated by one blank line. `language` is accepted
+    for callers that know it; the rules cover German and English phrasing at once.
+    """
+    del language  # the phrase lists are bilingual; kept for a stable signature
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text):
+        lines = [_strip_agency(line).strip() for line in block.splitlines()]
+        kept = [line for line in lines if line and not _is_boilerplate_line(line)]
+        if kept:
+            paragraphs.append("\n".join(kept))
+    return "\n\n".join(paragraphs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Paywall: the text ends in a subscription prompt.
+
+_PAYWALL_PROMPT = re.compile(
+    r"Jetzt (?:abonnieren|weiterlesen|testen|Abo abschließen|freischalten)|Weiterlesen mit \w+\s?(?:Plus|\+)|"
+    r"Sie haben bereits ein (?:Abo|Abonnement|Digitalabo)|exklusiv für (?:Abonnenten|Abonnentinnen|Abonnent\*innen)|"
+    r"(?:Dieser|Der) (?:Artikel|Beitrag|Inhalt) ist (?:nur )?(?:für )?(?:Abonnenten|Abonnentinnen|zahlende)|"
+    r"mit (?:einem|Ihrem) (?:Abo|Abonnement)\b.{0,40}\b(?:lesen|weiterlesen|freischalten)|"
+    r"(?:Abo|Abonnement) abschließen|Zum Weiterlesen|Um (?:den|diesen) (?:Artikel|Beitrag) (?:weiter|vollständig)? ?zu lesen|"
+    r"\b(?:[A-Z]{1,4}|Plus|Pur) ?\+ ?(?:Artikel|Abo|lesen)\b|^\s*[A-Z]\+\s*$|\bF\+|"
+    r"Subscribe (?:now|to (?:continue|read))|(?:Already|Are you) a subscriber|"
+    r"This (?:article|content) is (?:only )?(?:available|reserved) (?:to|for) subscribers|"
+    r"continue reading|Become a (?:member|subscriber)|Start your (?:free )?trial",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def is_paywalled(text: str) -> bool:
+    """True when extracted text ends in a subscription prompt instead of the rest of the article."""
+    blocks = [b for b in re.split(r"\n\s*\n|\n", text.strip()) if b.strip()]
+    tail = "\n".join(blocks[-3:])[-600:]
+    return bool(_PAYWALL_PROMPT.search(tail))
+
+
+# ---------------------------------------------------------------------------------------------
+# Language.
+
+_MIN_LETTERS_FOR_LANGUAGE = 20
+_MIN_LANGUAGE_CONFIDENCE = 0.5
+
+
+@functools.cache
+def _language_identifier() -> langid.LanguageIdentifier:
+    return langid.LanguageIdentifier.from_modelpath(
+        langid.MODEL_DIR / langid.MODEL_FILE, norm_probs=True
+    )
+
+
+def detect_language(text: str) -> str | None:
+    """ISO 639-1 code of `text` ("de", "en", ...), or None when it is too short or unclear."""
+    letters = sum(1 for c in text if c.isalpha())
+    if letters < _MIN_LETTERS_FOR_LANGUAGE or len(text.split()) < 3:
+        return None
+    code, confidence = _language_identifier().classify(text[:5000])
+    return str(code) if confidence >= _MIN_LANGUAGE_CONFIDENCE else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Article-level rules on the paragraph list (need title and author, so not in clean_text).
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SENTENCE_END = re.compile(r"[.!?:\"“”»«')]\s*$")
+_END_OF_ARTICLE = re.compile(
+    r"^(?:Fehler\b.{0,40}\bentdeckt\?|Ähnliche(?: Artikel| Themen)?:?|Mehr zum Thema:?|Themen:?|Schlagworte:?|"
+    r"Schlagwörter:?|Verwendete Quellen:?|Quellen:?|Tags:?|Mehr aus (?:dem )?Ressort|Zur Startseite|"
+    r"Das könnte Sie auch interessieren:?|Related (?:articles|topics):?|More from)$",
+    re.IGNORECASE,
+)
+_PROMO = re.compile(
+    r"\b(?:\d+|zwei|vier) (?:Wochen|Monate) (?:kostenlos|gratis|für \d)|Probeabo|Testabo|Jetzt testen|"
+    r"Abo (?:bestellen|sichern)|Unterstützen Sie (?:uns|unabhängigen Journalismus)|free trial",
+    re.IGNORECASE,
+)
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def _overlap(a: str, b: str) -> float:
+    wa, wb = set(_words(a)), set(_words(b))
+    if not wa or not wb:
+        return 0.0
+    return len(wa & wb) / min(len(wa), len(wb))
+
+
+def _drop_leading_headings(paragraphs: list[str], title: str | None) -> list[str]:
+    """Drop the page's own title lines (and kickers) above the first real paragraph."""
+    start = 0
+    while start < len(paragraphs) and start < 4:
+        line = paragraphs[start]
+        heading_like = len(line.split()) <= 20 and not _SENTENCE_END.search(line)
+        if heading_like or (title and _overlap(line, title) >= 0.6 and len(line.split()) <= 25):
+            start += 1
+        else:
+            break
+    return paragraphs[start:]
+
+
+def _drop_duplicates(paragraphs: Sequence[str]) -> list[str]:
+    seen: set[tuple[str, ...]] = set()
+    kept = []
+    for paragraph in paragraphs:
+        key = tuple(_words(paragraph))
+        if len(key) >= 6 and key in seen:
+            continue
+        seen.add(key)
+        kept.append(paragraph)
+    return kept
+
+
+def _cut_tail(paragraphs: list[str]) -> list[str]:
+    """Cut at an end-of-article marker ("Themen", "Fehler entdeckt?") in the last third."""
+    third = len(paragraphs) * 2 // 3
+    for index in range(third, len(paragraphs)):
+        if _END_OF_ARTICLE.match(paragraphs[index].strip()) or _PROMO.search(paragraphs[index]):
+            return paragraphs[:index]
+    return paragraphs
+
+
+def _drop_author_bio(paragraphs: list[str], author: str | None) -> list[str]:
+    """Drop closing "<Author> ist Redakteurin ..." paragraphs about the author, not the story."""
+    if not author or not paragraphs:
+        return paragraphs
+    names = [n.strip() for n in re.split(r"[;,]| und ", author) if n.strip()]
+    kept = list(paragraphs)
+    while kept and len(kept[-1].split()) <= 60:
+        last = kept[-1]
+        if any(last.startswith(name) for name in names) or any(
+            name in last and re.search(r"\b(?:Redakteur|Korrespondent|Reporter|Autor)", last)
+            for name in names
+        ):
+            kept.pop()
+        else:
+            break
+    return kept
+
+
+def _drop_orphan_captions(paragraphs: list[str], raw: list[str]) -> list[str]:
+    """A line right before a credit ("Quelle: AFP") is an image caption, not prose."""
+    captions = {
+        raw[i - 1]
+        for i in range(1, len(raw))
+        if _CREDIT_LINE.match(raw[i].strip())
+        and _looks_like_credit(raw[i].strip())
+        and len(raw[i - 1].split()) <= 30
+    }
+    return [p for p in paragraphs if p not in captions]
+
+
+def _main_text(raw_text: str, title: str | None, author: str | None) -> str:
+    raw = [line.strip() for line in raw_text.splitlines() if line.strip()]
+    paragraphs = _drop_orphan_captions(raw, raw)
+    paragraphs = _drop_duplicates(paragraphs)
+    paragraphs = _drop_leading_headings(paragraphs, title)
+    paragraphs = _cut_tail(paragraphs)
+    paragraphs = clean_text("\n\n".join(paragraphs)).split("\n\n")
+    paragraphs = _drop_author_bio([p for p in paragraphs if p], author)
+    return "\n\n".join(paragraphs)
+
+
+def _extract_raw_text(tree: Any, url: str | None) -> str:
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        favor_precision=True,
+        include_comments=False,
+        include_tables=False,
+        include_images=False,
+        include_links=False,
+        with_metadata=False,
+    )
+    text = getattr(document, "text", None) if document is not None else None
+    return text or ""
+
+
+def extract_page(html: str | bytes, *, url: str | None = None) -> ExtractedPage:
+    """Main text and metadata of an article page; ExtractError when there is no main text."""
+    tree = _parse_html(html)
+    metadata = trafilatura.extract_metadata(tree, default_url=url)
+    pruned = _parse_html(html)
+    _prune_boilerplate(pruned)
+    raw_text = _extract_raw_text(pruned, url)
+    if len(raw_text.split()) < 30:  # pruning was too eager for this page: let trafilatura judge
+        raw_text = _extract_raw_text(_parse_html(html), url)
+    title = (metadata.title or "").strip() or None
+    author = (metadata.author or "").strip() or None
+    text = _main_text(raw_text, title, author)
+    if not text.strip():
+        raise ExtractError(f"no main text found on page{f' {url}' if url else ''}")
+    return ExtractedPage(
+        title=title,
+        author=author,
+        date=_published(tree, metadata.date),
+        text=text,
+        language=detect_language(text),
+        paywalled=is_paywalled(raw_text) or is_paywalled(text),
+    )
+
+
+def choose_text(teaser: str, page: ExtractedPage | None) -> tuple[str, tuple[str, ...]]:
+    """The text to use for an article and its reader markers: the page unless it is no better."""
+    if page is None or len(page.text.strip()) < len(teaser.strip()):
+        markers: tuple[str, ...] = (MARKER_TEASER_ONLY,)
+        if page is not None and page.paywalled:
+            markers += (MARKER_PAYWALL,)
+        return teaser, markers
+    return page.text, (MARKER_PAYWALL,) if page.paywalled else ()
+
+
+__all__ = [
+    "ExtractedPage",
+    "choose_text",
+    "clean_text",
+    "detect_language",
+    "extract_page",
+    "is_paywalled",
+]
