@@ -35,6 +35,13 @@ class ExtractedPage:
             raise ValueError("date must be timezone-aware")
 
 
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
 # ---------------------------------------------------------------------------------------------
 # Boilerplate in the HTML tree: general markup conventions, never one outlet's class names.
 
@@ -69,7 +76,12 @@ def _name_tokens(value: str) -> set[str]:
     return tokens | joined
 
 
+_PROSE_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"})
+
+
 def _is_boilerplate_element(element: Any) -> bool:
+    if element.tag == "figure" and element.find(".//blockquote") is not None:
+        return False  # a pull quote: <figure><blockquote>...</blockquote><figcaption>
     if element.tag in _BOILERPLATE_TAGS:
         return True
     attrs = element.attrib
@@ -79,6 +91,8 @@ def _is_boilerplate_element(element: Any) -> bool:
         return True
     if attrs.get("role", "").lower() in _BOILERPLATE_ROLES:
         return True
+    if element.tag in _PROSE_TAGS:  # a paragraph or heading is never furniture by its name
+        return False
     names = " ".join(attrs.get(key, "") for key in ("class", "id", "data-component", "data-type"))
     return bool(_name_tokens(names) & _BOILERPLATE_TOKENS)
 
@@ -95,22 +109,55 @@ def _link_density(element: Any) -> float:
     return linked / total
 
 
-def _prune_boilerplate(tree: Any) -> None:
-    """Remove page furniture in place; never an element that holds most of the page's prose."""
+def _boilerplate_roots(tree: Any) -> list[Any]:
+    """Elements that are page furniture; never one that holds most of the page's prose."""
     body = tree.find(".//body")
     page_words = _text_length(body if body is not None else tree)
-    doomed = []
+    roots = []
     for element in tree.iter():
-        if not isinstance(element.tag, str) or element.tag in ("html", "body"):
+        if not isinstance(element.tag, str) or element.tag in ("html", "body", "head"):
             continue
         if _is_boilerplate_element(element) and _text_length(element) < 0.4 * page_words:
-            doomed.append(element)
+            roots.append(element)
         elif element.tag in ("ul", "ol") and _link_density(element) > 0.8:
-            doomed.append(element)
-    for element in doomed:
-        parent = element.getparent()
-        if parent is not None:
-            element.drop_tree() if hasattr(element, "drop_tree") else parent.remove(element)
+            roots.append(element)
+    return roots
+
+
+def _block_keys(element: Any) -> Iterable[tuple[str, ...]]:
+    """Word keys of an element and of each block inside it, as trafilatura emits them as lines."""
+    for block in element.iter():
+        if isinstance(block.tag, str):
+            key = tuple(_words(" ".join(block.itertext())))
+            if key:
+                yield key
+
+
+def _boilerplate_lines(tree: Any, main_lines: Sequence[str]) -> frozenset[tuple[str, ...]]:
+    """Word keys of the extracted lines that only occur inside page furniture.
+
+    The tree is not changed: trafilatura sees the whole page to find the main content, and
+    afterwards its lines that are furniture (teasers, captions, consent boxes...) are dropped.
+    Text that also occurs outside the furniture is kept, and a "furniture" element that holds
+    most of the extracted text is the article's own container after all (a sticky column).
+    """
+    main_keys = {tuple(_words(line)) for line in main_lines}
+    main_words = sum(len(key) for key in main_keys) or 1
+    roots = []
+    for root in _boilerplate_roots(tree):
+        keys = set(_block_keys(root)) & main_keys
+        if sum(len(key) for key in keys) < 0.5 * main_words:
+            roots.append(root)
+    inside: set[tuple[str, ...]] = set()
+    for root in roots:
+        inside.update(_block_keys(root))
+    root_ids = {id(r) for r in roots}
+    outside: set[tuple[str, ...]] = set()
+    for element in tree.iter("p", "li", "h2", "h3", "h4", "blockquote"):
+        ancestors = {id(a) for a in element.iterancestors()} | {id(element)}
+        if not ancestors & root_ids:
+            outside.add(tuple(_words(" ".join(element.itertext()))))
+    return frozenset((inside - outside) & main_keys)
 
 
 def _parse_html(html: str | bytes) -> Any:
@@ -182,6 +229,7 @@ _CREDIT = (
     r"\s*:?\s*[^\n]{0,80}"
 )
 _CREDIT_LINE = re.compile(rf"^{_CREDIT}$", re.IGNORECASE)
+_CAPTION_CREDIT = re.compile(r"^(?:Fotos?|Bild(?:quelle)?|Photo|Image|Quelle|Source)\s*:", re.I)
 _CAPTION_WITH_CREDIT = re.compile(
     r"(?:Fotos?|Bild|Photo)\s*:\s*[^.!?]{1,60}(?:/|picture alliance|imago|dpa|AFP|Reuters|getty)"
     r"[^.!?]{0,40}$",
@@ -333,7 +381,6 @@ def detect_language(text: str) -> str | None:
 # ---------------------------------------------------------------------------------------------
 # Article-level rules on the paragraph list (need title and author, so not in clean_text).
 
-_WORD = re.compile(r"\w+", re.UNICODE)
 _SENTENCE_END = re.compile(r"[.!?:\"“”»«')]\s*$")
 _END_OF_ARTICLE = re.compile(
     r"^(?:Fehler\b.{0,40}\bentdeckt\?|Ähnliche(?: Artikel| Themen)?:?|Mehr zum Thema:?|Themen:?|Schlagworte:?|"
@@ -346,10 +393,6 @@ _PROMO = re.compile(
     r"Abo (?:bestellen|sichern)|Unterstützen Sie (?:uns|unabhängigen Journalismus)|free trial",
     re.IGNORECASE,
 )
-
-
-def _words(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(text)]
 
 
 def _overlap(a: str, b: str) -> float:
@@ -416,15 +459,18 @@ def _drop_orphan_captions(paragraphs: list[str], raw: list[str]) -> list[str]:
     captions = {
         raw[i - 1]
         for i in range(1, len(raw))
-        if _CREDIT_LINE.match(raw[i].strip())
+        if _CAPTION_CREDIT.match(raw[i].strip())
         and _looks_like_credit(raw[i].strip())
         and len(raw[i - 1].split()) <= 30
     }
     return [p for p in paragraphs if p not in captions]
 
 
-def _main_text(raw_text: str, title: str | None, author: str | None) -> str:
-    raw = [line.strip() for line in raw_text.splitlines() if line.strip()]
+def _main_text(
+    raw_text: str, title: str | None, author: str | None, furniture: frozenset[tuple[str, ...]]
+) -> str:
+    lines = [line.strip() for line in raw_text.splitlines() if line.strip()]
+    raw = [line for line in lines if tuple(_words(line)) not in furniture]
     paragraphs = _drop_orphan_captions(raw, raw)
     paragraphs = _drop_duplicates(paragraphs)
     paragraphs = _drop_leading_headings(paragraphs, title)
@@ -453,14 +499,11 @@ def extract_page(html: str | bytes, *, url: str | None = None) -> ExtractedPage:
     """Main text and metadata of an article page; ExtractError when there is no main text."""
     tree = _parse_html(html)
     metadata = trafilatura.extract_metadata(tree, default_url=url)
-    pruned = _parse_html(html)
-    _prune_boilerplate(pruned)
-    raw_text = _extract_raw_text(pruned, url)
-    if len(raw_text.split()) < 30:  # pruning was too eager for this page: let trafilatura judge
-        raw_text = _extract_raw_text(_parse_html(html), url)
+    raw_text = _extract_raw_text(_parse_html(html), url)
+    furniture = _boilerplate_lines(tree, raw_text.splitlines())
     title = (metadata.title or "").strip() or None
     author = (metadata.author or "").strip() or None
-    text = _main_text(raw_text, title, author)
+    text = _main_text(raw_text, title, author, furniture)
     if not text.strip():
         raise ExtractError(f"no main text found on page{f' {url}' if url else ''}")
     return ExtractedPage(
