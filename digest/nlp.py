@@ -118,13 +118,17 @@ _ORDINAL_NOUN_STEMS = (
 _NONFINAL_ABBREVIATIONS = frozenset(
     _word_list(
         """
-    dr prof hr fr frl st nr art abs bd kap ziff bzw vgl sog ca ggf evtl inkl exkl zzgl bspw
+    dr prof hr fr frl st bzw vgl sog ca ggf evtl inkl exkl zzgl bspw
     insb gem lt ehem mr mrs ms sen jun verh geb gest dipl ing mag päd med jur rer
     nat phil univ hl ggü abt allg bzgl betr eigtl einschl entspr erg frz engl dt ital span
     z.b d.h v.a u.u i.d.r o.ä s.o s.u z.t z.zt u.v.m i.a a.d o.g u.ä m.e i.e e.v
     """
     )
 )
+
+# Abbreviations that stand before a number ("Nr. 5", "Art. 5 Abs. 2"); elsewhere they are
+# words ("auf diese Art.") and are decided like any other word.
+_NUMBER_ABBREVIATIONS = frozenset(_word_list("nr art abs bd kap ziff s rn tz anm"))
 
 # Abbreviations that often stand last in a sentence ("usw.", "5 Mrd.", "v. Chr.").
 _FINAL_ABBREVIATIONS = frozenset(
@@ -142,7 +146,12 @@ _CLOSERS = "\"'“”‘’»«)]}‹›"
 _DASHES = "-–—"
 
 # A candidate end: terminal punctuation, attached closing quotes/brackets, then whitespace.
-_CANDIDATE = re.compile(r"[.!?…]+[" + re.escape(_CLOSERS) + r"]*(?=\s)")
+# A candidate end: terminal punctuation and attached closing quotes/brackets, then whitespace;
+# or, where a space was lost ("gesagt.Dann", "schlagen!In"), a word then a capitalised word.
+_CANDIDATE = re.compile(
+    r"[.!?…]+[" + re.escape(_CLOSERS) + r"]*(?=\s)"
+    r"|(?<=[a-zäöüß][a-zäöüß])[.!?…]+[" + re.escape(_CLOSERS) + r"]*(?=[A-ZÄÖÜ][a-zäöüß])"
+)
 _LINE_BREAK = re.compile(r"\s*\n\s*")
 _TOKEN_BEFORE_DOT = re.compile(r"(\S+?)\.+$")
 _MULTI_PART_ABBREVIATION = re.compile(r"(?:\b\w{1,3}\.\s?)*\b\w{1,4}$")
@@ -211,6 +220,8 @@ def _ends_after_full_stop(before: str, following: str) -> bool:
     bare = token.lstrip(_OPENERS)
     abbreviation = _abbreviation_before(before)
     if abbreviation in _NONFINAL_ABBREVIATIONS:
+        return False
+    if abbreviation in _NUMBER_ABBREVIATIONS and first.isdigit():
         return False
     if abbreviation in _FINAL_ABBREVIATIONS:
         return _is_starter(following) or not first.isalpha()
