@@ -152,14 +152,29 @@ def _summarize(
 
 
 def _key_points(story: Story, config: Config, failures: list[Failure]) -> tuple[str, ...]:
+    """Key points of the lead, or drawn across every outlet's version when there are several."""
+    settings = config.summarize
     lead = story.lead
     try:
-        return tuple(
-            summarize.key_points(lead.text, title=lead.title, max_points=config.summarize.max_points)
-        )
+        if story.others:
+            points = summarize.story_key_points(
+                [(a.title, a.text) for a in story.articles if a.language == lead.language],
+                max_points=settings.max_points,
+                language=lead.language,
+                word_budget=settings.word_budget,
+            )
+        else:
+            points = summarize.key_points(
+                lead.text,
+                title=lead.title,
+                max_points=settings.max_points,
+                language=lead.language,
+                word_budget=settings.word_budget,
+            )
     except SummarizeError as error:
         failures.append(Failure(source=lead.source, stage="summarize", message=str(error)))
         return ()
+    return tuple(points)
 
 
 @contextmanager
