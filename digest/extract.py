@@ -109,6 +109,15 @@ def _link_density(element: Any) -> float:
     return linked / total
 
 
+def _is_link_list(element: Any) -> bool:
+    """A list of links to other pages ("Lesen Sie auch", sources), not an enumeration in prose."""
+    items = element.findall("li")
+    if not items:
+        return False
+    linked_items = sum(1 for item in items if item.find(".//a") is not None)
+    return linked_items >= 0.75 * len(items) and _link_density(element) > 0.5
+
+
 def _boilerplate_roots(tree: Any) -> list[Any]:
     """Elements that are page furniture; never one that holds most of the page's prose."""
     body = tree.find(".//body")
@@ -119,7 +128,7 @@ def _boilerplate_roots(tree: Any) -> list[Any]:
             continue
         if _is_boilerplate_element(element) and _text_length(element) < 0.4 * page_words:
             roots.append(element)
-        elif element.tag in ("ul", "ol") and _link_density(element) > 0.8:
+        elif element.tag in ("ul", "ol") and _is_link_list(element):
             roots.append(element)
     return roots
 
@@ -454,6 +463,14 @@ def _drop_author_bio(paragraphs: list[str], author: str | None) -> list[str]:
     return kept
 
 
+def _drop_subscription_prompt(paragraphs: list[str]) -> list[str]:
+    """Drop the closing "Jetzt abonnieren ..." lines; the page is flagged as paywalled instead."""
+    kept = list(paragraphs)
+    while kept and len(kept[-1].split()) <= 40 and _PAYWALL_PROMPT.search(kept[-1]):
+        kept.pop()
+    return kept
+
+
 def _drop_orphan_captions(paragraphs: list[str], raw: list[str]) -> list[str]:
     """A line right before a credit ("Quelle: AFP") is an image caption, not prose."""
     captions = {
@@ -477,7 +494,49 @@ def _main_text(
     paragraphs = _cut_tail(paragraphs)
     paragraphs = clean_text("\n\n".join(paragraphs)).split("\n\n")
     paragraphs = _drop_author_bio([p for p in paragraphs if p], author)
+    paragraphs = _drop_subscription_prompt(paragraphs)
     return "\n\n".join(paragraphs)
+
+
+_DESCRIPTION_XPATH = (
+    '//meta[@property="og:description" or @name="description" or @name="twitter:description"]'
+    "/@content"
+)
+_LEAD_CANDIDATE_TAGS = ("p", "div", "span", "h2", "strong", "section", "header")
+
+
+def _lead_paragraph(tree: Any) -> str | None:
+    """The visible standfirst: the first short block in the body that repeats the description.
+
+    Extractors often start at the body column and miss the lead printed above it; the page's
+    own description meta tag names it.
+    """
+    descriptions = [" ".join(str(d).split()) for d in tree.xpath(_DESCRIPTION_XPATH)]
+    body = tree.find(".//body")
+    if body is None:
+        return None
+    for description in descriptions:
+        wanted = set(_words(description.rstrip(".… ")))
+        if len(wanted) < 6:
+            continue
+        for element in body.iter(*_LEAD_CANDIDATE_TAGS):
+            text = " ".join(" ".join(element.itertext()).split())
+            found = _words(text)
+            if not found or len(found) > 1.4 * len(wanted) + 8:
+                continue
+            if len(wanted & set(found)) >= 0.85 * len(wanted):
+                return text
+    return None
+
+
+def _with_lead(text: str, lead: str | None) -> str:
+    if not lead:
+        return text
+    lead_words = set(_words(lead))
+    head = set(_words(" ".join(text.split("\n\n")[:3])))
+    if lead_words and len(lead_words & head) >= 0.6 * len(lead_words):
+        return text  # the extractor already has it
+    return f"{lead}\n\n{text}" if text else lead
 
 
 def _extract_raw_text(tree: Any, url: str | None) -> str:
@@ -504,6 +563,8 @@ def extract_page(html: str | bytes, *, url: str | None = None) -> ExtractedPage:
     title = (metadata.title or "").strip() or None
     author = (metadata.author or "").strip() or None
     text = _main_text(raw_text, title, author, furniture)
+    if text.strip():
+        text = _with_lead(text, clean_text(_lead_paragraph(tree) or ""))
     if not text.strip():
         raise ExtractError(f"no main text found on page{f' {url}' if url else ''}")
     return ExtractedPage(
