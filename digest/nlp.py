@@ -64,54 +64,20 @@ _ORDINAL_CUES = frozenset(
 # Weaker cues: "bis zum 10." is an ordinal, but "von 10 bis 12. Danach …" ends a sentence.
 _WEAK_ORDINAL_CUES = frozenset(_word_list("bis ab seit und oder"))
 
-# Nouns that typically follow an ordinal number ("des 15. Spieltags", "im 19. Jahrhundert").
-_ORDINAL_NOUN_STEMS = (
-    "jahrhundert",
-    "jahrtausend",
-    "jahrestag",
-    "geburtstag",
-    "todestag",
-    "spieltag",
-    "runde",
-    "platz",
-    "liga",
-    "bundesliga",
-    "mal",
-    "stock",
-    "etage",
-    "klasse",
-    "lesung",
-    "sitzung",
-    "amtszeit",
-    "etappe",
-    "minute",
-    "kalenderwoche",
-    "quartal",
-    "halbjahr",
-    "wahlgang",
-    "durchgang",
-    "versuch",
-    "auflage",
-    "ausgabe",
-    "jahrgang",
-    "legislatur",
-    "parteitag",
-    "weltkrieg",
-    "fc",
-    "armee",
-    "division",
-    "brigade",
-    "panzer",
-    "symphonie",
-    "sinfonie",
-    "satz",
-    "akt",
-    "kapitel",
-    "strophe",
-    "instanz",
-    "senat",
-    "kammer",
+# Heads of nouns that typically follow an ordinal number ("des 15. Spieltags", "im 19.
+# Jahrhundert", "in 2. Lesung"). German compounds end in their head, so a noun is matched by
+# its ending after removing a case ending: "Bundesliga", "Parteitags", "Wahlgang".
+_ORDINAL_NOUN_HEADS = tuple(
+    _word_list(
+        """
+        jahrhundert jahrtausend tag runde platz liga mal stock etage klasse lesung sitzung
+        amtszeit etappe minute woche quartal halbjahr wahlgang durchgang jahrgang versuch
+        auflage ausgabe periode krieg armee division brigade sinfonie symphonie kapitel
+        strophe instanz senat kammer fc
+        """
+    )
 )
+_CASE_ENDING = re.compile(r"(?:es|en|s|n|e)$")
 
 # Abbreviations that do not end a sentence in news prose ("Dr. Müller", "Nr. 5", "z. B. die").
 # Multi-part ones are written with their inner dots and no spaces.
@@ -156,7 +122,8 @@ _LINE_BREAK = re.compile(r"\s*\n\s*")
 _TOKEN_BEFORE_DOT = re.compile(r"(\S+?)\.+$")
 _MULTI_PART_ABBREVIATION = re.compile(r"(?:\b\w{1,3}\.\s?)*\b\w{1,4}$")
 _NUMBER = re.compile(r"\d{1,3}")
-_INITIALS = re.compile(r"(?:[A-ZÄÖÜ]\.)*[A-ZÄÖÜ]")
+# Initials ("A", "F.A.Z") and Roman numerals ("Benedikt XVI.", "Wilhelm II.").
+_INITIALS = re.compile(r"(?:[A-ZÄÖÜ]\.)*[A-ZÄÖÜ]|[IVX]{2,5}")
 _NEXT_WORD = re.compile(
     r"\s*[" + re.escape(_OPENERS + _DASHES) + r"\s]*(\S*?)[^\w.]*(?:\s|$)", re.UNICODE
 )
@@ -196,7 +163,14 @@ def _ends_after_number(number_context: str, following: str) -> bool:
         return True
     if previous_word in _WEAK_ORDINAL_CUES:
         return False
-    return not lowered.startswith(_ORDINAL_NOUN_STEMS)
+    return not _is_ordinal_noun(lowered)
+
+
+def _is_ordinal_noun(lowered: str) -> bool:
+    """Whether a lower-cased word looks like a noun that commonly follows an ordinal."""
+    return lowered.endswith(_ORDINAL_NOUN_HEADS) or _CASE_ENDING.sub("", lowered).endswith(
+        _ORDINAL_NOUN_HEADS
+    )
 
 
 def _ends_after_full_stop(before: str, following: str) -> bool:
