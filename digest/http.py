@@ -1,35 +1,147 @@
-"""EDGE: the one way bytes come in: http(s) feeds and pages, and operator-configured local files."""
+"""EDGE: the one way bytes come in: http(s) feeds and pages, and operator-configured local files.
+
+Many URLs are fetched at once on one asyncio event loop, bounded overall and per host. Each fetch
+follows at most `max_redirects` redirects, retries timeouts, 429 and 5xx a bounded number of times
+(honouring a capped Retry-After), decodes gzip/deflate itself so that the size cap applies to the
+decoded bytes while they stream in (a gzip bomb is cut off, never inflated into memory), and sends
+If-None-Match / If-Modified-Since when the caller knows the feed's validators.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import email.utils
+import ipaddress
+import socket
+import zlib
+from collections import defaultdict
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from digest import __version__
 from digest.config import FetchConfig
 from digest.errors import FetchError
-from digest.models import FeedSource
+from digest.models import FeedSource, is_web_url
 
 USER_AGENT = f"sipo-digest/{__version__} (+https://github.com/sipo-digest)"
+ACCEPT_FEEDS = "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+ACCEPT_PAGES = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+# Waits between attempts: BACKOFF_SECONDS * 2**attempt, or the server's Retry-After up to this cap.
+BACKOFF_SECONDS = 0.5
+MAX_RETRY_AFTER_SECONDS = 30.0
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_RETRYABLE = frozenset({429, 500, 502, 503, 504, 507, 509, 520, 521, 522, 523, 524})
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What a server said identifies the version it sent: echoed back on the next request."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def request_headers(self) -> dict[str, str]:
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
 
 
 @dataclass(frozen=True, slots=True)
 class Fetched:
-    """The bytes of one feed or page, with the URL they finally came from."""
+    """The bytes of one feed or page, with the URL they finally came from (empty on 304)."""
 
     url: str
     body: bytes
     status: int
     headers: tuple[tuple[str, str], ...] = ()
+    requested: str = ""
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def validators(self) -> Validators:
+        found = {name.lower(): value for name, value in self.headers}
+        return Validators(etag=found.get("etag"), last_modified=found.get("last-modified"))
+
+
+@dataclass(frozen=True, slots=True)
+class FetchFailure:
+    """One URL that gave nothing usable: a one-line message and a short status for feed health."""
+
+    url: str
+    message: str
+    status: str
+
+
+class FetchFailed(FetchError):
+    """A fetch that failed for a reason worth a short status ("404", "timeout", "too-large")."""
+
+    def __init__(self, message: str, status: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points (synchronous; each runs its own event loop)
+
+
+def fetch_feeds(
+    sources: Sequence[FeedSource],
+    config: FetchConfig,
+    validators: Mapping[str, Validators] | None = None,
+) -> list[Fetched | FetchFailure]:
+    """Fetch every configured feed, in the order given. `validators` is keyed by feed URL.
+    Local paths are allowed here because the operator named them; private addresses too."""
+    known = validators or {}
+    results: list[Fetched | FetchFailure | None] = [None] * len(sources)
+    remote: list[tuple[int, str]] = []
+    for index, source in enumerate(sources):
+        if source.is_local:
+            results[index] = _read_local_result(Path(source.url), config)
+        else:
+            remote.append((index, source.url))
+    fetched = asyncio.run(
+        _fetch_all(
+            [url for _, url in remote],
+            config,
+            accept=ACCEPT_FEEDS,
+            allow_private=True,
+            validators=known,
+        )
+    )
+    for (index, _), result in zip(remote, fetched, strict=True):
+        results[index] = result
+    return [r for r in results if r is not None]
+
+
+def fetch_pages(
+    urls: Sequence[str], config: FetchConfig, *, allow_private: bool = False
+) -> list[Fetched | FetchFailure]:
+    """Fetch pages that feeds link to: http(s) only, and unless `allow_private`, only hosts whose
+    every address is public (no loopback, private, link-local or cloud-metadata addresses),
+    checked again on every redirect."""
+    return asyncio.run(
+        _fetch_all(list(urls), config, accept=ACCEPT_PAGES, allow_private=allow_private, validators={})
+    )
 
 
 def fetch_source(source: FeedSource, config: FetchConfig) -> Fetched:
-    """Fetch one configured feed; local paths are allowed here because the operator named them."""
-    if source.is_local:
-        return read_local(Path(source.url), config)
-    return fetch_url(source.url, config)
+    """Fetch one configured feed, raising FetchError on failure."""
+    (result,) = fetch_feeds([source], config)
+    if isinstance(result, FetchFailure):
+        raise FetchFailed(result.message, result.status)
+    return result
 
 
 def read_local(path: Path, config: FetchConfig) -> Fetched:
@@ -37,34 +149,252 @@ def read_local(path: Path, config: FetchConfig) -> Fetched:
         with path.open("rb") as handle:
             body = handle.read(config.max_bytes + 1)
     except OSError as error:
-        raise FetchError(f"{path}: cannot read file ({error.strerror})") from None
+        raise FetchFailed(f"{path}: cannot read file ({error.strerror})", "unreadable") from None
     if len(body) > config.max_bytes:
-        raise FetchError(f"{path}: larger than the limit of {config.max_bytes} bytes")
-    return Fetched(url=path.as_uri(), body=body, status=200)
+        raise FetchFailed(f"{path}: larger than the limit of {config.max_bytes} bytes", "too-large")
+    return Fetched(url=path.as_uri(), body=body, status=200, requested=str(path))
 
 
-def fetch_url(url: str, config: FetchConfig) -> Fetched:
-    timeout = httpx.Timeout(config.read_timeout, connect=config.connect_timeout)
+def _read_local_result(path: Path, config: FetchConfig) -> Fetched | FetchFailure:
     try:
-        with httpx.Client(
-            timeout=timeout,
-            follow_redirects=True,
-            max_redirects=config.max_redirects,
-            headers={"User-Agent": USER_AGENT},
-        ) as client, client.stream("GET", url) as response:
-            if response.status_code >= 400:
-                raise FetchError(f"{url}: HTTP {response.status_code}")
-            chunks, size = [], 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > config.max_bytes:
-                    raise FetchError(f"{url}: larger than the limit of {config.max_bytes} bytes")
-                chunks.append(chunk)
-            return Fetched(
-                url=str(response.url),
-                body=b"".join(chunks),
-                status=response.status_code,
-                headers=tuple(response.headers.items()),
+        return read_local(path, config)
+    except FetchFailed as error:
+        return FetchFailure(url=str(path), message=str(error), status=error.status)
+
+
+# ---------------------------------------------------------------------------------------------
+# The event loop side
+
+
+class _Limiter:
+    """At most `total` requests in flight, and at most `per_host` to any one host."""
+
+    def __init__(self, total: int, per_host: int) -> None:
+        self._total = asyncio.Semaphore(max(1, total))
+        self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(max(1, per_host))
+        )
+
+    @asynccontextmanager
+    async def slot(self, url: str) -> AsyncIterator[None]:
+        # The host slot first, so a queue for one busy host never holds overall slots.
+        async with self._hosts[(urlsplit(url).hostname or "").lower()], self._total:
+            yield
+
+
+async def _fetch_all(
+    urls: list[str],
+    config: FetchConfig,
+    *,
+    accept: str,
+    allow_private: bool,
+    validators: Mapping[str, Validators],
+) -> list[Fetched | FetchFailure]:
+    if not urls:
+        return []
+    limiter = _Limiter(config.concurrency, config.per_host)
+    timeout = httpx.Timeout(
+        connect=config.connect_timeout, read=config.read_timeout, write=config.read_timeout, pool=None
+    )
+    limits = httpx.Limits(
+        max_connections=max(1, config.concurrency), max_keepalive_connections=max(1, config.concurrency)
+    )
+    headers = {"User-Agent": USER_AGENT, "Accept": accept, "Accept-Encoding": "gzip, deflate"}
+    async with httpx.AsyncClient(
+        timeout=timeout, limits=limits, headers=headers, follow_redirects=False
+    ) as client:
+        tasks = [
+            _fetch_one(
+                client,
+                url,
+                config,
+                limiter,
+                validators.get(url, Validators()),
+                allow_private=allow_private,
             )
-    except httpx.HTTPError as error:
-        raise FetchError(f"{url}: {type(error).__name__}: {error}") from None
+            for url in urls
+        ]
+        return list(await asyncio.gather(*tasks))
+
+
+async def _fetch_one(
+    client: httpx.AsyncClient,
+    url: str,
+    config: FetchConfig,
+    limiter: _Limiter,
+    validators: Validators,
+    *,
+    allow_private: bool,
+) -> Fetched | FetchFailure:
+    """One URL with bounded retries; every failure comes back as a FetchFailure."""
+    attempts = max(0, config.retries) + 1
+    for attempt in range(attempts):
+        last = attempt == attempts - 1
+        try:
+            async with limiter.slot(url):
+                async with asyncio.timeout(config.total_timeout):
+                    return await _get(client, url, config, validators, allow_private=allow_private)
+        except _Retryable as error:
+            if last:
+                return FetchFailure(url=url, message=str(error), status=error.status)
+            await asyncio.sleep(error.wait if error.wait is not None else _backoff(attempt))
+        except (TimeoutError, httpx.TimeoutException) as error:
+            if last:
+                what = "took longer than" if isinstance(error, TimeoutError) else "no answer within"
+                limit = config.total_timeout if isinstance(error, TimeoutError) else config.read_timeout
+                return FetchFailure(
+                    url=url, message=f"{url}: timeout ({what} {limit:g} s)", status="timeout"
+                )
+            await asyncio.sleep(_backoff(attempt))
+        except FetchFailed as error:
+            return FetchFailure(url=url, message=str(error), status=error.status)
+        except httpx.HTTPError as error:
+            detail = str(error) or type(error).__name__
+            return FetchFailure(url=url, message=f"{url}: {detail}", status="network")
+    raise AssertionError("unreachable: the last attempt always returns")  # pragma: no cover
+
+
+def _backoff(attempt: int) -> float:
+    return BACKOFF_SECONDS * 2**attempt
+
+
+class _Retryable(FetchFailed):
+    def __init__(self, message: str, status: str, wait: float | None) -> None:
+        super().__init__(message, status)
+        self.wait = wait
+
+
+async def _get(
+    client: httpx.AsyncClient,
+    url: str,
+    config: FetchConfig,
+    validators: Validators,
+    *,
+    allow_private: bool,
+) -> Fetched:
+    """GET following redirects by hand, so every hop is checked and counted."""
+    current = url
+    for _ in range(config.max_redirects + 1):
+        if not is_web_url(current):
+            raise FetchFailed(f"{url}: not an http(s) URL: {current}", "refused")
+        if not allow_private:
+            await _require_public_host(current)
+        request = client.build_request("GET", current, headers=validators.request_headers())
+        response = await client.send(request, stream=True)
+        try:
+            status = response.status_code
+            if status in _REDIRECTS and "location" in response.headers:
+                current = urljoin(current, response.headers["location"])
+                continue
+            if status == 304:
+                return _result(url, current, b"", response)
+            if status in _RETRYABLE:
+                raise _Retryable(
+                    f"{url}: HTTP {status}", str(status), _retry_after(response.headers)
+                )
+            if status >= 400 or status < 200:
+                raise FetchFailed(f"{url}: HTTP {status}", str(status))
+            body = await _read_body(response, config.max_bytes, url)
+            return _result(url, current, body, response)
+        finally:
+            await response.aclose()
+    raise FetchFailed(f"{url}: more than {config.max_redirects} redirects", "redirects")
+
+
+def _result(requested: str, final: str, body: bytes, response: httpx.Response) -> Fetched:
+    return Fetched(
+        url=final,
+        body=body,
+        status=response.status_code,
+        headers=tuple(response.headers.items()),
+        requested=requested,
+    )
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    """Seconds the server asked us to wait, capped; None when it said nothing usable."""
+    value = headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
+
+
+async def _read_body(response: httpx.Response, limit: int, url: str) -> bytes:
+    """The decoded body, refusing to hold more than `limit` decoded bytes at any moment."""
+    decoder = _Decoder.for_encoding(response.headers.get("content-encoding", ""), url)
+    body = bytearray()
+    async for raw in response.aiter_raw():
+        body += decoder.feed(raw, limit - len(body) + 1)
+        if len(body) > limit:
+            raise FetchFailed(f"{url}: larger than the limit of {limit} bytes", "too-large")
+    return bytes(body)
+
+
+class _Decoder:
+    """Content-Encoding undone piece by piece, never producing more than asked for."""
+
+    def __init__(self, wbits: int | None, url: str) -> None:
+        self._wbits = wbits
+        self._url = url
+        self._inflater = zlib.decompressobj(wbits) if wbits is not None else None
+        self._first = True
+
+    @classmethod
+    def for_encoding(cls, header: str, url: str) -> _Decoder:
+        codings = [c.strip().lower() for c in header.split(",") if c.strip()]
+        codings = [c for c in codings if c != "identity"]
+        if not codings:
+            return cls(None, url)
+        if len(codings) == 1 and codings[0] in ("gzip", "x-gzip"):
+            return cls(16 + zlib.MAX_WBITS, url)
+        if len(codings) == 1 and codings[0] == "deflate":
+            return cls(zlib.MAX_WBITS, url)
+        raise FetchFailed(f"{url}: unsupported content encoding {header!r}", "encoding")
+
+    def feed(self, data: bytes, room: int) -> bytes:
+        if self._inflater is None:
+            return data[:room]
+        if self._first and self._wbits == zlib.MAX_WBITS and data and not _is_zlib_header(data):
+            # Many servers send raw deflate under "deflate"; accept both.
+            self._inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        self._first = False
+        try:
+            return self._inflater.decompress(data, room)
+        except zlib.error as error:
+            raise FetchFailed(f"{self._url}: corrupt compressed body ({error})", "encoding") from None
+
+
+def _is_zlib_header(data: bytes) -> bool:
+    return len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+
+
+async def _require_public_host(url: str) -> None:
+    """Refuse a URL whose host resolves to any non-public address."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        raise FetchFailed(f"{url}: cannot resolve host {host!r} ({error})", "dns") from None
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if not is_public_address(address):
+            raise FetchFailed(f"{url}: refused, {host} resolves to non-public {address}", "refused")
+
+
+def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """True for globally routable unicast addresses (IPv4-mapped IPv6 judged as IPv4)."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
