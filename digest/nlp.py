@@ -106,6 +106,8 @@ _FINAL_ABBREVIATIONS = frozenset(
     )
 )
 
+_KNOWN_ABBREVIATIONS = _NONFINAL_ABBREVIATIONS | _FINAL_ABBREVIATIONS | _NUMBER_ABBREVIATIONS
+
 # --- Patterns ------------------------------------------------------------------------------
 _OPENERS = "\"'„‚“‘»«([{‹›"
 _CLOSERS = "\"'“”‘’»«)]}‹›"
@@ -120,6 +122,7 @@ _CANDIDATE = re.compile(
 )
 _LINE_BREAK = re.compile(r"\s*\n\s*")
 _TOKEN_BEFORE_DOT = re.compile(r"(\S+?)\.+$")
+_LAST_TOKEN = re.compile(r"(\S+)$")
 _MULTI_PART_ABBREVIATION = re.compile(r"(?:\b\w{1,3}\.\s?)*\b\w{1,4}$")
 _NUMBER = re.compile(r"\d{1,3}")
 # Initials ("A", "F.A.Z") and Roman numerals ("Benedikt XVI.", "Wilhelm II.").
@@ -186,10 +189,10 @@ def _ends_after_full_stop(before: str, following: str) -> bool:
         return (
             len(word) > 3
             and word.isalpha()
-            and _abbreviation_before(before) not in _NONFINAL_ABBREVIATIONS | _FINAL_ABBREVIATIONS
+            and _abbreviation_before(before) not in _KNOWN_ABBREVIATIONS
             and ("." in following or any(c.isupper() for c in following[1:]))
         )
-    token_match = re.search(r"(\S+)$", before)
+    token_match = _LAST_TOKEN.search(before)
     token = token_match.group(1) if token_match else ""
     bare = token.lstrip(_OPENERS)
     abbreviation = _abbreviation_before(before)
@@ -202,12 +205,13 @@ def _ends_after_full_stop(before: str, following: str) -> bool:
     if _NUMBER.fullmatch(bare):
         return _ends_after_number(before[: len(before) - len(token)], following)
     if _INITIALS.fullmatch(bare):
+        # "Gruppe C. Diese …" ends; "Taleb A. fest", "L. Weiß" and "F.A.Z. Recherchen" do not.
         return _is_starter(following)
-    # A single letter ("Gruppe C.", "Taleb A.") ends a sentence only before a likely starter.
+    # A lone lower-case letter ("s. o.", "z.") is part of an abbreviation.
     return not (len(bare) == 1 and bare.isalpha())
 
 
-def _ends_after_other(before: str, following: str) -> bool:
+def _ends_after_other(following: str) -> bool:
     """Decide '!', '?', '…' (possibly with closing quotes) followed by whitespace."""
     if not following:
         return True
@@ -241,7 +245,7 @@ def _boundaries_in_line(line: str) -> Iterator[int]:
                 continue
             if candidate.group(0) != "." and following[:1].islower():
                 continue
-        elif not _ends_after_other(before, following):
+        elif not _ends_after_other(following):
             continue
         yield end
 

@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from digest.nlp import sentence_spans, split_sentences, stemmer, words
 
 FIXTURES = Path(__file__).resolve().parent / "data" / "sentences"
-SHARED_DEV = Path(__file__).resolve().parents[1] / ".." / "shared" / "eval" / "sentences" / "dev.jsonl"
+SHARED_DEV = (
+    Path(__file__).resolve().parents[1] / ".." / "shared" / "eval" / "sentences" / "dev.jsonl"
+)
 
 
 # --- Ordinals, dates and numbers -------------------------------------------------------------
@@ -52,7 +54,10 @@ def test_cardinal_number_at_sentence_end_ends_sentence() -> None:
 
 def test_date_and_thousands_separators_do_not_end_sentence() -> None:
     text = "Am 24.02.2022 flohen 35.000 Menschen. Viele kamen nach Polen."
-    assert split_sentences(text) == ["Am 24.02.2022 flohen 35.000 Menschen.", "Viele kamen nach Polen."]
+    assert split_sentences(text) == [
+        "Am 24.02.2022 flohen 35.000 Menschen.",
+        "Viele kamen nach Polen.",
+    ]
 
 
 # --- Abbreviations and initials --------------------------------------------------------------
@@ -123,7 +128,10 @@ def test_straight_quotes_follow_the_same_rules() -> None:
 
 def test_multi_sentence_quotation_is_split_inside() -> None:
     text = '"Ich habe sie gesehen. Sie fuhren nach Osten", sagt der Fahrer.'
-    assert split_sentences(text) == ["\"Ich habe sie gesehen.", 'Sie fuhren nach Osten", sagt der Fahrer.']
+    assert split_sentences(text) == [
+        '"Ich habe sie gesehen.',
+        'Sie fuhren nach Osten", sagt der Fahrer.',
+    ]
 
 
 def test_exclamation_quoted_inside_a_sentence_does_not_end_it() -> None:
@@ -214,10 +222,54 @@ def _boundary_set(text: str, sentences: list[str]) -> set[int]:
 
 GERMAN_PIECES = st.sampled_from(
     [
-        "Der", "die", "am", "3.", "Oktober", "z. B.", "u. a.", "Dr.", "Nr.", "5", "F.A.Z.",
-        "„", "“", "»", "«", '"', "'", "(", ")", "–", "-", ".", "!", "?", "…", ",", ":",
-        "24.02.2022", "35.000", "Taleb", "A.", "ntv.de", "Müller", "sagte", "Er", "\n", "\n\n",
-        "ß", "St.", "Mrd.", " ", "  ", "\t", "\u00a0", "\u00ad", "Spieltags", "des", "15.",
+        "Der",
+        "die",
+        "am",
+        "3.",
+        "Oktober",
+        "z. B.",
+        "u. a.",
+        "Dr.",
+        "Nr.",
+        "5",
+        "F.A.Z.",
+        "„",
+        "“",
+        "»",
+        "«",
+        '"',
+        "'",
+        "(",
+        ")",
+        "–",
+        "-",
+        ".",
+        "!",
+        "?",
+        "…",
+        ",",
+        ":",
+        "24.02.2022",
+        "35.000",
+        "Taleb",
+        "A.",
+        "ntv.de",
+        "Müller",
+        "sagte",
+        "Er",
+        "\n",
+        "\n\n",
+        "ß",
+        "St.",
+        "Mrd.",
+        " ",
+        "  ",
+        "\t",
+        "\u00a0",
+        "\u00ad",
+        "Spieltags",
+        "des",
+        "15.",
     ]
 )
 GERMANISH_TEXT = st.lists(GERMAN_PIECES, max_size=60).map(" ".join) | st.lists(
