@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
+import re
 import tempfile
 from datetime import date
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
+
+from digest.render import Edition, edition_from_json
+
+log = logging.getLogger(__name__)
+
+_EDITION_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def edition_dir(out_dir: Path, day: date) -> Path:
@@ -34,6 +45,41 @@ def write_edition(out_dir: Path, day: date, files: dict[str, str | bytes]) -> li
     """Write the named files of one edition; returns their paths in the order given."""
     folder = edition_dir(out_dir, day)
     return [write_atomic(folder / name, content) for name, content in files.items()]
+
+
+def read_editions(out_dir: Path) -> list[Edition]:
+    """Every edition in out/ with a readable digest.json; unreadable ones are logged, skipped."""
+    editions = []
+    for folder in sorted(out_dir.glob("*/")):
+        data = folder / "digest.json"
+        if not _EDITION_FOLDER.fullmatch(folder.name) or not data.is_file():
+            continue
+        try:
+            editions.append(
+                edition_from_json(data.read_text("utf-8"), f"{folder.name}/digest.html")
+            )
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            log.warning("skipping edition %s in the archive: %s", folder.name, error)
+    return editions
+
+
+def write_site(out_dir: Path, index_html: str, feed_xml: str) -> list[Path]:
+    """Rewrite out/index.html and out/feed.xml, each atomically."""
+    return [
+        write_atomic(out_dir / "index.html", index_html),
+        write_atomic(out_dir / "feed.xml", feed_xml),
+    ]
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        log.info("preview: " + format, *args)
+
+
+def preview_server(out_dir: Path, port: int = 8000) -> ThreadingHTTPServer:
+    """EDGE: an HTTP server for out/ on 127.0.0.1 only (port 0: any free port)."""
+    handler = functools.partial(_QuietHandler, directory=str(out_dir))
+    return ThreadingHTTPServer(("127.0.0.1", port), handler)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -79,6 +79,13 @@ def build(
             files["explain.txt"] = "\n".join(selection.explain) + "\n"
         with _stage("archive"):
             paths = archive.write_edition(config.out_dir, day, files)
+            editions = archive.read_editions(config.out_dir)
+            site = {"title": config.title, "timezone": config.timezone}
+            paths += archive.write_site(
+                config.out_dir,
+                render.render_archive(editions, config.render, **site),
+                render.render_feed(editions, config.render, **site),
+            )
         shown = [a.url for story in digest.stories for a in story.articles]
         store.assign(day, shown, now)
     return BuildResult(digest=digest, paths=tuple(paths), failures=tuple(failures))

@@ -1,22 +1,80 @@
-"""Digest -> subject, HTML and plain text (Jinja2 templates, German dates via Babel)."""
+"""Digest -> subject, HTML email, plain text, JSON, archive page, Atom feed (pure functions)."""
 
 from __future__ import annotations
 
 import json
 import textwrap
-from datetime import date, datetime
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import css_inline
 import jinja2
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_datetime, format_time
 
 from digest.config import RenderConfig
 from digest.errors import RenderError
-from digest.models import Digest, Rendered, Story
+from digest.models import MARKER_NO_DATE, Digest, Rendered, Section, Story, is_web_url
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LOCALE = "de_DE"
+TEXT_WIDTH = 78
+NBSP = "\u00a0"
+# A narrow no-break space: German typography's thin space inside "z. B." or before units.
+THIN_SPACE = "\u202f"
+ATOM = "http://www.w3.org/2005/Atom"
+
+
+@dataclass(frozen=True, slots=True)
+class StoryView:
+    """A story as one edition shows it: full or as a compact link, with its text references."""
+
+    story: Story
+    full: bool
+    number: int
+    other_numbers: tuple[int, ...]
+
+    @property
+    def other_references(self) -> tuple[str, ...]:
+        """'Outlet [n]' for every other outlet's article, as the text edition cites them."""
+        return tuple(
+            f"{article.source} [{number}]"
+            for article, number in zip(self.story.others, self.other_numbers, strict=True)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SectionView:
+    """A section as one edition shows it: full stories, compact ones, the links it introduces."""
+
+    section: Section
+    stories: tuple[StoryView, ...]
+    references: tuple[tuple[int, str], ...]
+
+    @property
+    def full_stories(self) -> tuple[StoryView, ...]:
+        return tuple(view for view in self.stories if view.full)
+
+    @property
+    def compact_stories(self) -> tuple[StoryView, ...]:
+        return tuple(view for view in self.stories if not view.full)
+
+
+@dataclass(frozen=True, slots=True)
+class Edition:
+    """One built edition as the archive page and the feed list it (read back from digest.json)."""
+
+    date: date
+    title: str
+    generated_at: datetime
+    href: str
+    story_count: int
+    sections: tuple[tuple[str, int], ...]
+    headlines: tuple[tuple[str, str], ...]
 
 
 def make_environment(config: RenderConfig, timezone: str) -> jinja2.Environment:
@@ -26,7 +84,7 @@ def make_environment(config: RenderConfig, timezone: str) -> jinja2.Environment:
         folders.insert(0, config.template_dir)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(f) for f in folders]),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "xml"), default=False),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -36,9 +94,19 @@ def make_environment(config: RenderConfig, timezone: str) -> jinja2.Environment:
     env.filters["long_date"] = german_long_date
     env.filters["clock"] = lambda moment: german_clock(moment, zone)
     env.filters["day_and_clock"] = lambda moment: german_day_and_clock(moment, zone)
+    env.filters["when"] = lambda moment, day: german_when(moment, day, zone)
     env.filters["sources"] = count_sources
+    env.filters["stories"] = count_stories
+    env.filters["quoted"] = german_quotes
+    env.filters["web_url"] = web_url
     env.filters["wrap"] = wrap_text
+    env.filters["underline"] = underline
+    env.filters["reference_lines"] = reference_lines
+    env.filters["shown_time"] = shown_time
     return env
+
+
+# --- German words and typography -------------------------------------------------------------
 
 
 def german_long_date(day: date) -> str:
@@ -47,8 +115,8 @@ def german_long_date(day: date) -> str:
 
 
 def german_clock(moment: datetime, zone: ZoneInfo) -> str:
-    """'06:00 Uhr' in the digest's time zone."""
-    return format_time(moment.astimezone(zone), format="HH:mm", locale=LOCALE) + " Uhr"
+    """'06:00 Uhr' in the digest's time zone (a no-break space keeps the unit with the time)."""
+    return format_time(moment.astimezone(zone), format="HH:mm", locale=LOCALE) + NBSP + "Uhr"
 
 
 def german_day_and_clock(moment: datetime, zone: ZoneInfo) -> str:
@@ -57,11 +125,51 @@ def german_day_and_clock(moment: datetime, zone: ZoneInfo) -> str:
     return f"{format_date(local, format='dd.MM.yyyy', locale=LOCALE)}, {german_clock(local, zone)}"
 
 
+def german_when(moment: datetime, day: date, zone: ZoneInfo) -> str:
+    """A time relative to the edition: 'heute, 05:30 Uhr', 'gestern, …', 'Fr., 27. Nov., …'."""
+    local = moment.astimezone(zone)
+    if local.date() == day:
+        prefix = "heute"
+    elif local.date() == day - timedelta(days=1):
+        prefix = "gestern"
+    elif local.year == day.year:
+        prefix = format_datetime(local, format="EEE, d. MMM", locale=LOCALE)
+    else:
+        prefix = format_date(local, format="dd.MM.yyyy", locale=LOCALE)
+    return f"{prefix}, {german_clock(local, zone)}"
+
+
+def shown_time(story: Story) -> bool:
+    """Whether a story's time means anything: undated articles carry the build time instead."""
+    return MARKER_NO_DATE not in story.markers
+
+
 def count_sources(count: int) -> str:
-    return "1 Quelle" if count == 1 else f"{count} Quellen"
+    """'1 Quelle', '3 Quellen'."""
+    return f"{count}{NBSP}Quelle" if count == 1 else f"{count}{NBSP}Quellen"
 
 
-def wrap_text(text: str, width: int = 78, indent: str = "", first: str | None = None) -> str:
+def count_stories(count: int) -> str:
+    """'1 Meldung', '12 Meldungen'."""
+    return f"{count}{NBSP}Meldung" if count == 1 else f"{count}{NBSP}Meldungen"
+
+
+def german_quotes(text: str) -> str:
+    """Wrap text in German quotation marks: „…“."""
+    return f"\u201e{text}\u201c"
+
+
+def web_url(url: str) -> str:
+    """The URL if it is http(s), else '': templates link only what passes (defence in depth)."""
+    return url if is_web_url(url) else ""
+
+
+# --- Plain text ------------------------------------------------------------------------------
+
+
+def wrap_text(
+    text: str, width: int = TEXT_WIDTH, indent: str = "", first: str | None = None
+) -> str:
     """Wrap to `width` columns; `first` replaces the indent on the first line (for bullets)."""
     return textwrap.fill(
         " ".join(text.split()),
@@ -73,24 +181,207 @@ def wrap_text(text: str, width: int = 78, indent: str = "", first: str | None = 
     )
 
 
+def underline(title: str, char: str = "=") -> str:
+    """A heading with a rule of its own length below it, wrapped when the title is long."""
+    lines = wrap_text(title).splitlines()
+    return "\n".join(lines) + "\n" + char * max(len(line) for line in lines)
+
+
+def reference_lines(references: Sequence[tuple[int, str]], width: int = TEXT_WIDTH) -> str:
+    """'[n] URL' lines; a URL that does not fit beside its number stands alone on the next line.
+
+    A URL is never broken: mail clients and terminals link only an unbroken URL, so a broken one
+    would be a dead link. A URL longer than `width` is therefore the one thing that may exceed the
+    width, and only on a line of its own holding nothing else (see is_long_url_line).
+    """
+    lines: list[str] = []
+    for number, url in references:
+        label = f"[{number}]"
+        if len(label) + 1 + len(url) <= width:
+            lines.append(f"{label} {url}")
+        else:
+            lines.extend((label, url))
+    return "\n".join(lines)
+
+
+def is_long_url_line(line: str, width: int = TEXT_WIDTH) -> bool:
+    """True for the one kind of line allowed past `width`: a lone http(s) URL, nothing else."""
+    return len(line) > width and line == line.strip() and " " not in line and is_web_url(line)
+
+
+def number_links(
+    sections: Sequence[Section], top: Sequence[Story]
+) -> tuple[dict[str, int], list[tuple[tuple[int, str], ...]], tuple[tuple[int, str], ...]]:
+    """Number every link once, in reading order of the sections.
+
+    Returns the numbers by URL, the references each section introduces, and those of top stories
+    that no section holds (listed after the top block).
+    """
+    numbers: dict[str, int] = {}
+
+    def introduce(urls: Iterable[str]) -> tuple[tuple[int, str], ...]:
+        fresh = []
+        for url in urls:
+            if url not in numbers and is_web_url(url):
+                numbers[url] = len(numbers) + 1
+                fresh.append((numbers[url], url))
+        return tuple(fresh)
+
+    per_section = [
+        introduce(a.url for story in section.stories for a in story.articles)
+        for section in sections
+    ]
+    extra = introduce(story.lead.url for story in top)
+    return numbers, per_section, extra
+
+
+# --- Assembly --------------------------------------------------------------------------------
+
+
 def render(digest: Digest, config: RenderConfig, *, timezone: str) -> Rendered:
+    """Render one edition; the HTML keeps under config.max_html_bytes by compacting low ranks."""
     env = make_environment(config, timezone)
-    context = {"digest": digest, "top": digest.top}
+    numbers, per_section, top_refs = number_links(digest.sections, digest.top)
+    ranked = rank(digest)
+    preheader = make_preheader(digest)
     try:
-        html = env.get_template("digest.html").render(context)
-        text = env.get_template("digest.txt").render(context)
-        subject = env.get_template("subject.txt").render(context).strip()
+        subject = env.get_template("subject.txt").render(digest=digest).strip()
+        text = env.get_template("digest.txt").render(
+            digest=digest,
+            sections=views(digest, numbers, per_section, ranked, len(ranked)),
+            top_refs=top_refs,
+            numbers=numbers,
+            width=TEXT_WIDTH,
+        )
+        html = fit_html(
+            env,
+            digest,
+            numbers,
+            per_section,
+            ranked,
+            {"preheader": preheader, "subject": subject},
+            config.max_html_bytes,
+        )
     except jinja2.TemplateError as error:
         raise RenderError(f"template failed: {error}") from None
-    return Rendered(subject=subject, html=html, text=text, json=to_json(digest))
+    return Rendered(
+        subject=subject, html=html, text=text, json=to_json(digest), preheader=preheader
+    )
+
+
+def rank(digest: Digest) -> list[str]:
+    """Lead URLs from most to least important: top stories first, then by score, then by order."""
+    top = [story.lead.url for story in digest.top]
+    rest = sorted(enumerate(digest.stories), key=lambda pair: (-pair[1].score, pair[0]))
+    order = top + [story.lead.url for _, story in rest]
+    return list(dict.fromkeys(order))
+
+
+def views(
+    digest: Digest,
+    numbers: dict[str, int],
+    per_section: Sequence[tuple[tuple[int, str], ...]],
+    ranked: Sequence[str],
+    full_count: int,
+    shown_count: int | None = None,
+) -> tuple[SectionView, ...]:
+    """Sections: the `full_count` best stories in full, the rest of the `shown_count` compact."""
+    full = set(ranked[:full_count])
+    shown = set(ranked[:shown_count]) if shown_count is not None else set(ranked)
+    return tuple(
+        SectionView(
+            section=section,
+            stories=tuple(
+                StoryView(
+                    story=story,
+                    full=story.lead.url in full,
+                    number=numbers.get(story.lead.url, 0),
+                    other_numbers=tuple(numbers.get(a.url, 0) for a in story.others),
+                )
+                for story in section.stories
+                if story.lead.url in shown
+            ),
+            references=references,
+        )
+        for section, references in zip(digest.sections, per_section, strict=True)
+    )
+
+
+def make_preheader(digest: Digest, limit: int = 160) -> str:
+    """The hidden first line mail clients show in the inbox: the top stories' titles."""
+    titles = [story.lead.title for story in (digest.top or digest.stories[:3])]
+    line = " · ".join(titles) if titles else digest.title
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def fit_html(
+    env: jinja2.Environment,
+    digest: Digest,
+    numbers: dict[str, int],
+    per_section: Sequence[tuple[tuple[int, str], ...]],
+    ranked: Sequence[str],
+    extra: dict[str, str],
+    max_bytes: int,
+) -> str:
+    """The HTML with as many full stories as fit in `max_bytes`.
+
+    Lower-ranked stories become compact links first; only if even the all-compact edition is too
+    big are the lowest-ranked links left out (the text part and digest.json still hold them).
+    """
+    template = env.get_template("digest.html")
+
+    def attempt(full_count: int, shown_count: int) -> str:
+        sections = views(digest, numbers, per_section, ranked, full_count, shown_count)
+        hidden = len(ranked) - shown_count
+        return inline_css(template.render(digest=digest, sections=sections, hidden=hidden, **extra))
+
+    def fits(html: str) -> bool:
+        return len(html.encode("utf-8")) <= max_bytes
+
+    total = len(ranked)
+    whole = attempt(total, total)
+    if fits(whole):
+        return whole
+    compact = attempt(0, total)
+    if fits(compact):
+        count = largest_fitting(lambda n: fits(attempt(n, total)), 0, total - 1)
+        return attempt(count, total)
+    count = largest_fitting(lambda n: fits(attempt(0, n)), 0, total - 1)
+    smallest = attempt(0, count)
+    if not fits(smallest):
+        raise RenderError(f"HTML is over {max_bytes} bytes even without stories")
+    return smallest
+
+
+def largest_fitting(fits: Callable[[int], bool], low: int, high: int) -> int:
+    """The largest n in [low, high] with fits(n); fits must be monotone (fits(low) assumed)."""
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def inline_css(html: str) -> str:
+    """Move every <style> rule into style attributes, so Gmail and Outlook keep the design."""
+    return css_inline.inline(html, load_remote_stylesheets=False, minify_css=True)
+
+
+# --- digest.json -----------------------------------------------------------------------------
 
 
 def to_json(digest: Digest) -> str:
+    """The whole edition as data; the schema is documented in docs/digest-json.md."""
     return json.dumps(
         {
             "date": digest.date.isoformat(),
             "generated_at": digest.generated_at.isoformat(),
             "title": digest.title,
+            "top": [
+                {"title": s.lead.title, "url": s.lead.url, "section": s.section} for s in digest.top
+            ],
             "sections": [
                 {"title": section.title, "stories": [_story(s) for s in section.stories]}
                 for section in digest.sections
@@ -112,7 +403,95 @@ def _story(story: Story) -> dict[str, object]:
         "url": story.lead.url,
         "section": story.section,
         "published": story.lead.published.isoformat(),
+        "score": story.score,
         "key_points": list(story.key_points),
-        "sources": [{"name": a.source, "title": a.title, "url": a.url} for a in story.articles],
+        "sources": [
+            {"name": a.source, "title": a.title, "url": a.url, "published": a.published.isoformat()}
+            for a in story.articles
+        ],
         "markers": list(story.markers),
     }
+
+
+# --- Archive page and Atom feed ----------------------------------------------------------------
+
+
+def edition_from_json(text: str, href: str, headline_count: int = 5) -> Edition:
+    """Read back what the archive needs from one edition's digest.json."""
+    data = json.loads(text)
+    sections = tuple((s["title"], len(s["stories"])) for s in data["sections"])
+    top = [(t["title"], t["url"]) for t in data.get("top", [])]
+    if not top:
+        top = [(s["title"], s["url"]) for sec in data["sections"] for s in sec["stories"]]
+    return Edition(
+        date=date.fromisoformat(data["date"]),
+        title=data["title"],
+        generated_at=datetime.fromisoformat(data["generated_at"]),
+        href=href,
+        story_count=sum(count for _, count in sections),
+        sections=sections,
+        headlines=tuple((t, u) for t, u in top[:headline_count] if is_web_url(u)),
+    )
+
+
+def render_archive(
+    editions: Sequence[Edition], config: RenderConfig, *, title: str, timezone: str
+) -> str:
+    """out/index.html: every edition, newest first."""
+    env = make_environment(config, timezone)
+    newest_first = sorted(editions, key=lambda e: e.date, reverse=True)
+    try:
+        return env.get_template("archive.html").render(title=title, editions=newest_first)
+    except jinja2.TemplateError as error:
+        raise RenderError(f"template failed: {error}") from None
+
+
+def render_feed(
+    editions: Sequence[Edition], config: RenderConfig, *, title: str, timezone: str
+) -> str:
+    """out/feed.xml: an Atom feed of the editions, newest first (links relative to out/)."""
+    env = make_environment(config, timezone)
+    newest_first = sorted(editions, key=lambda e: e.date, reverse=True)
+    ET.register_namespace("", ATOM)
+    feed = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": "de"})
+    _sub(feed, "id", _urn(title))
+    _sub(feed, "title", title)
+    _sub(feed, "subtitle", "Das sicherheitspolitische Tagesbriefing als Feed")
+    updated = max((e.generated_at for e in newest_first), default=datetime(1970, 1, 1).astimezone())
+    _sub(feed, "updated", updated.isoformat())
+    author = ET.SubElement(feed, f"{{{ATOM}}}author")
+    _sub(author, "name", "sipo-digest")
+    ET.SubElement(
+        feed, f"{{{ATOM}}}link", {"rel": "alternate", "type": "text/html", "href": "index.html"}
+    )
+    ET.SubElement(
+        feed, f"{{{ATOM}}}link", {"rel": "self", "type": "application/atom+xml", "href": "feed.xml"}
+    )
+    try:
+        summary = env.get_template("feed_entry.html")
+        for edition in newest_first:
+            entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
+            _sub(entry, "id", _urn(f"{title}/{edition.date.isoformat()}"))
+            _sub(entry, "title", f"{edition.title} – {german_long_date(edition.date)}")
+            _sub(entry, "updated", edition.generated_at.isoformat())
+            ET.SubElement(
+                entry,
+                f"{{{ATOM}}}link",
+                {"rel": "alternate", "type": "text/html", "href": edition.href},
+            )
+            content = summary.render(edition=edition)
+            _sub(entry, "content", content).set("type", "html")
+    except jinja2.TemplateError as error:
+        raise RenderError(f"template failed: {error}") from None
+    ET.indent(feed)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
+
+
+def _sub(parent: ET.Element, name: str, text: str) -> ET.Element:
+    element = ET.SubElement(parent, f"{{{ATOM}}}{name}")
+    element.text = text
+    return element
+
+
+def _urn(name: str) -> str:
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"sipo-digest:{name}").urn
