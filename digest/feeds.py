@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import html
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ _BLOCK_TAGS = frozenset(
 _DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "form", "template", "svg")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 _BREAKS = re.compile(r"\s*\n\s*(?:\n\s*)+")
+_WHITESPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,14 @@ class ParsedFeed:
     warnings: tuple[str, ...] = ()
 
 
+# Bounds that keep one huge or hostile feed from dominating a run.
+MAX_ITEMS = 500
+MAX_TEXT_CHARS = 50_000
+MAX_TITLE_CHARS = 400
+# SAX messages meaning the document stopped before its elements were closed.
+_TRUNCATION_MESSAGES = ("no element found", "unclosed token")
+
+
 def parse_feed(
     data: bytes,
     *,
@@ -41,10 +51,11 @@ def parse_feed(
     base_url: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> ParsedFeed:
-    """Parse one feed's bytes; raise FeedError when nothing usable is in them."""
-    if not data.strip():
+    """Parse one feed's bytes; raise FeedError when nothing usable is in them (empty, truncated,
+    not a feed). Recoverable XML errors keep the items read, with a warning."""
+    if not data.strip(b" \t\r\n\0\xef\xbb\xbf"):
         raise FeedError(f"{source.name}: feed is empty")
-    response_headers = dict(headers or {})
+    response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     if base_url:
         # feedparser resolves relative links and xml:base against Content-Location.
         response_headers["content-location"] = base_url
@@ -54,19 +65,16 @@ def parse_feed(
         sanitize_html=False,
         resolve_relative_uris=False,
     )
-    warnings = []
-    if parsed.bozo:
-        problem = _describe(parsed.get("bozo_exception"))
-        if not parsed.entries:
-            raise FeedError(f"{source.name}: not a readable feed ({problem})")
-        warnings.append(f"{source.name}: feed is not well-formed, read what could be read ({problem})")
+    warnings = _check(parsed, data, source)
     # A local feed file has no URL of its own; its channel link is the natural base.
     feed_link = base_url or parsed.feed.get("link", "")
     entries = []
-    for raw in parsed.entries:
+    for raw in parsed.entries[:MAX_ITEMS]:
         entry = _entry(raw, source=source, now=now, feed_link=feed_link)
         if entry is not None:
             entries.append(entry)
+    if len(parsed.entries) > MAX_ITEMS:
+        warnings.append(f"{source.name}: {len(parsed.entries)} items, kept the first {MAX_ITEMS}")
     if parsed.entries and not entries:
         warnings.append(f"{source.name}: no item had a title and an http(s) link")
     return ParsedFeed(
@@ -76,10 +84,41 @@ def parse_feed(
     )
 
 
+def _check(parsed: feedparser.FeedParserDict, data: bytes, source: FeedSource) -> list[str]:
+    """Raise FeedError for what is not a feed; return the warnings for what was repaired."""
+    error = parsed.get("bozo_exception") if parsed.bozo else None
+    if isinstance(error, feedparser.CharacterEncodingOverride):
+        return [f"{source.name}: {error} (read as {parsed.get('encoding', '?')})"]
+    if isinstance(error, feedparser.NonXMLContentType):
+        error = None
+    if error is None:
+        if not parsed.entries and not parsed.get("version"):
+            kind = "an HTML page" if _looks_like_html(data) else "not RSS, RDF or Atom"
+            raise FeedError(f"{source.name}: not a feed ({kind})")
+        return []
+    problem = _describe(error)
+    if _is_truncated(data, problem):
+        raise FeedError(f"{source.name}: feed is truncated ({problem})")
+    if not parsed.entries:
+        kind = "an HTML page" if _looks_like_html(data) else problem
+        raise FeedError(f"{source.name}: not a readable feed ({kind})")
+    return [f"{source.name}: feed is not well-formed, read what could be read ({problem})"]
+
+
+def _is_truncated(data: bytes, problem: str) -> bool:
+    ending = data.rstrip(b" \t\r\n\0")
+    return any(m in problem for m in _TRUNCATION_MESSAGES) or not ending.endswith(b">")
+
+
+def _looks_like_html(data: bytes) -> bool:
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head
+
+
 def html_to_text(markup: str) -> str:
     """Plain text of an HTML fragment: tags dropped, entities decoded, paragraphs as blank lines."""
-    if "<" not in markup and "&" not in markup:
-        return _tidy(markup)
+    if "<" not in markup:
+        return _tidy(html.unescape(markup))
     try:
         root = lxml.html.fragment_fromstring(markup, create_parent="div")
     except (etree.ParserError, ValueError):
@@ -96,24 +135,64 @@ def _walk(element: etree._Element, pieces: list[str]) -> None:
     block = tag in _BLOCK_TAGS
     if block:
         pieces.append("\n\n")
+    # Inside HTML, line breaks in the source are plain spaces; only block elements break lines.
     if element.text and tag:
-        pieces.append(element.text)
+        pieces.append(_WHITESPACE.sub(" ", element.text))
     for child in element:
         _walk(child, pieces)
         if child.tail:
-            pieces.append(child.tail)
+            pieces.append(_WHITESPACE.sub(" ", child.tail))
     if block:
         pieces.append("\n\n")
 
 
 def _tidy(text: str) -> str:
-    lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n")]
-    return _BREAKS.sub("\n\n", "\n".join(lines)).strip()
+    """Paragraphs separated by one blank line; a single line break inside one is a hard wrap."""
+    paragraphs = _BREAKS.split(text.replace("\r\n", "\n").strip())
+    joined = (" ".join(_SPACES.sub(" ", line).strip() for line in p.split("\n")) for p in paragraphs)
+    return "\n\n".join(p.strip() for p in joined if p.strip())
 
 
 def _text(value: str) -> str:
-    """Titles and names: one line of plain text."""
-    return " ".join(html_to_text(value).split())
+    """Titles and names: one line of plain text, mojibake repaired, bounded."""
+    return " ".join(html_to_text(repair_mojibake(value[: MAX_TEXT_CHARS])).split())[:MAX_TITLE_CHARS]
+
+
+def _body(value: str) -> str:
+    """Summaries and contents: plain text, mojibake repaired, bounded."""
+    return html_to_text(repair_mojibake(value[: 4 * MAX_TEXT_CHARS]))[:MAX_TEXT_CHARS]
+
+
+# UTF-8 read as Windows-1252 (or Latin-1): each lead byte shows as one of these characters,
+# followed by one or two characters standing for continuation bytes 0x80-0xBF.
+_CONTINUATION_BYTES = bytes(range(0x80, 0xC0))
+_CONTINUATION_CHARS = "".join(
+    sorted(set(_CONTINUATION_BYTES.decode("cp1252", errors="ignore")) | set(_CONTINUATION_BYTES.decode("latin-1")))
+)
+_CONT = "[" + re.escape(_CONTINUATION_CHARS) + "]"
+# Lead bytes 0xC2-0xC5 (Latin-1 and Latin Extended-A letters) and 0xE2 (punctuation, euro sign):
+# the mojibake of German and European text. Rarer leads are left alone to avoid false repairs.
+_MOJIBAKE = re.compile(f"[\u00c2-\u00c5]{_CONT}|\u00e2{_CONT}{_CONT}")
+_TO_BYTE = {ch: bytes([b]) for b in range(256) for ch in {bytes([b]).decode("latin-1")}}
+_TO_BYTE.update(
+    {bytes([b]).decode("cp1252"): bytes([b]) for b in range(0x80, 0xA0) if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)}
+)
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo UTF-8 that was decoded as Windows-1252 or Latin-1 ("fÃ¼r" -> "für"), sequence by
+    sequence; anything that does not decode back to valid UTF-8 is left as it is."""
+    if "\u00c2" > max(text, default="\0") or not _MOJIBAKE.search(text):
+        return text
+    return _MOJIBAKE.sub(_repair_sequence, text)
+
+
+def _repair_sequence(match: re.Match[str]) -> str:
+    raw = b"".join(_TO_BYTE[ch] for ch in match.group())
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return match.group()
 
 
 def _entry(raw: dict, *, source: FeedSource, now: datetime, feed_link: str) -> Entry | None:
@@ -131,8 +210,8 @@ def _entry(raw: dict, *, source: FeedSource, now: datetime, feed_link: str) -> E
         published = now
         markers.append(MARKER_FUTURE_DATE)
     contents = [c.get("value", "") for c in raw.get("content", []) if c.get("value")]
-    content = html_to_text(max(contents, key=len)) if contents else ""
-    summary = html_to_text(raw.get("summary", "") or "")
+    content = _body(max(contents, key=len)) if contents else ""
+    summary = _body(raw.get("summary", "") or "")
     author = _text(raw.get("author", "")) or None
     return Entry(
         feed=source.name,
