@@ -29,8 +29,8 @@ import trafilatura
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digest.errors import ExtractError  # noqa: E402
-from digest.extract import extract_page  # noqa: E402
+from digest.errors import ExtractError
+from digest.extract import extract_page
 
 PAGES = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "pages"
 _WORD = re.compile(r"\w+(?:[-']\w+)*", re.UNICODE)
@@ -125,7 +125,9 @@ def _mean(values: list[float]) -> float:
 
 def fundus_table(pages: list[GoldPage]) -> None:
     print("Fundus ground truth (summary + headlines + paragraphs), word-level bag-of-words")
-    header = f"{'page':34} {'base P':>7} {'base R':>7} {'base F1':>7} | {'ours P':>7} {'ours R':>7} {'ours F1':>7}"
+    columns = ("P", "R", "F1")
+    header = f"{'page':34} " + " ".join(f"{'base ' + c:>7}" for c in columns)
+    header += " | " + " ".join(f"{'ours ' + c:>7}" for c in columns)
     print(header)
     print("-" * len(header))
     base_scores, our_scores = [], []
@@ -142,7 +144,9 @@ def fundus_table(pages: list[GoldPage]) -> None:
     for label, pick in (("mean", _mean), ("min", min)):
         b = [pick([getattr(s, f) for s in base_scores]) for f in ("precision", "recall", "f1")]
         o = [pick([getattr(s, f) for s in our_scores]) for f in ("precision", "recall", "f1")]
-        print(f"{label:34} {b[0]:7.3f} {b[1]:7.3f} {b[2]:7.3f} | {o[0]:7.3f} {o[1]:7.3f} {o[2]:7.3f}")
+        print(
+            f"{label:34} {b[0]:7.3f} {b[1]:7.3f} {b[2]:7.3f} | {o[0]:7.3f} {o[1]:7.3f} {o[2]:7.3f}"
+        )
 
 
 def _snippet_rates(extract: Callable[[bytes], str]) -> tuple[float, float, int]:
@@ -164,7 +168,9 @@ def _snippet_rates(extract: Callable[[bytes], str]) -> tuple[float, float, int]:
 def snippet_table() -> None:
     if not (PAGES / "trafilatura__evaldata_dev_subset.json").exists():
         return
-    print("\ntrafilatura evaldata subset: share of 'with' snippets kept / 'without' snippets avoided")
+    print(
+        "\ntrafilatura evaldata subset: share of 'with' snippets kept / 'without' snippets avoided"
+    )
     for label, extract in (("baseline", baseline_text), ("ours", our_text)):
         kept, avoided, pages = _snippet_rates(extract)
         print(f"{label:10} kept {kept:.3f}  avoided {avoided:.3f}  ({pages} pages)")
@@ -188,7 +194,9 @@ def scrapinghub_table() -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--show", help="print our text for the fundus page whose name contains this")
+    parser.add_argument(
+        "--show", help="print our text for the fundus page whose name contains this"
+    )
     args = parser.parse_args()
     if not PAGES.is_dir():
         print("shared corpus not found; nothing to benchmark")

@@ -1,4 +1,4 @@
-"""Page HTML or feed teaser -> article text, metadata and paywall flag (pure: strings in, records out)."""
+"""Page HTML or feed teaser -> article text, metadata and paywall flag (pure: no I/O)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import trafilatura
-from lxml import html as lxml_html
 from lxml.etree import ParserError, XMLSyntaxError
 from py3langid import langid
 
@@ -61,7 +60,7 @@ _BOILERPLATE_TOKENS = frozenset(
     credit credits copyright readmore lesetipp lesetipps mehrzumthema embed gallery slideshow
     toolbar subscribe signup login modal popup overlay sidebar footer navigation nav menu
     authorbox authorbio bio teaserlist teasers teaser-list liveblog-teaser paywall-teaser
-    """.split()
+    """.split()  # noqa: SIM905 - a word list reads better than 60 quoted strings
 )
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _NAME_SPLIT = re.compile(r"[\s_\-:]+")
@@ -126,9 +125,8 @@ def _boilerplate_roots(tree: Any) -> list[Any]:
     for element in tree.iter():
         if not isinstance(element.tag, str) or element.tag in ("html", "body", "head"):
             continue
-        if _is_boilerplate_element(element) and _text_length(element) < 0.4 * page_words:
-            roots.append(element)
-        elif element.tag in ("ul", "ol") and _is_link_list(element):
+        furniture = _is_boilerplate_element(element) and _text_length(element) < 0.4 * page_words
+        if furniture or (element.tag in ("ul", "ol") and _is_link_list(element)):
             roots.append(element)
     return roots
 
@@ -189,7 +187,7 @@ def _parse_html(html: str | bytes) -> Any:
 _DATE_XPATHS = (
     '//meta[@property="article:published_time"]/@content',
     '//meta[@itemprop="datePublished"]/@content',
-    '//meta[@name="date" or @name="pubdate" or @name="publish-date" or @name="DC.date.issued"]/@content',
+    '//meta[@name="date" or @name="pubdate" or @name="publish-date"]/@content',
     "//time[@datetime]/@datetime",
 )
 
@@ -225,7 +223,9 @@ def _published(tree: Any, fallback: str | None) -> datetime | None:
 
 _AGENCIES = r"(?:dpa|AFP|AP|Reuters|KNA|epd|dts|sid|SID|APA|Xinhua|AFX|dpa-AFX|ANSA|EFE|Bloomberg)"
 _AGENCY_GROUP = rf"\(\s*{_AGENCIES}(?:\s*[/,]\s*[\w.-]+)*\s*\)"
-_LEADING_AGENCY = re.compile(rf"^(?:[A-ZÄÖÜ][\w./ -]{{0,40}}?\s)?{_AGENCY_GROUP}\s*[-–—:]?\s*")
+_LEADING_AGENCY = re.compile(
+    rf"^(?:[A-ZÄÖÜ][\w.-]*(?:[ /][A-ZÄÖÜ][\w.-]*){{0,2}}\s*)?{_AGENCY_GROUP}\s*[-–—:]?\s*"
+)
 _TRAILING_AGENCY = re.compile(rf"\s*{_AGENCY_GROUP}\s*$")
 _AGENCY_ONLY = re.compile(rf"^\(?\s*(?:Quelle:\s*)?{_AGENCIES}(?:\s*[/,]\s*[\w.-]+)*\s*\)?\.?$")
 _BYLINE = re.compile(
@@ -248,8 +248,9 @@ _CREDIT_OWNERS = re.compile(
     r"picture[ -]alliance|imago(?: images)?|getty images|shutterstock|istock|AFP via Getty", re.I
 )
 _SEE_ALSO = re.compile(
-    r"^(?:[-•»›▶]\s*)?(?:Mehr zum Thema|Mehr zu(?:m|r)?\b.{0,60}\b(?:lesen|finden) Sie|Lesen Sie (?:auch|mehr|hier)|"
-    r"Auch interessant|Das könnte Sie auch interessieren|Weitere Artikel|Weiterlesen|Ähnliche(?: Artikel| Themen)?:|"
+    r"^(?:[-•»›▶]\s*)?(?:Mehr zum Thema|Mehr zu(?:m|r)?\b.{0,60}\b(?:lesen|finden) Sie|"
+    r"Lesen Sie (?:auch|mehr|hier)|Auch interessant|Das könnte Sie auch interessieren|"
+    r"Weitere Artikel|Weiterlesen|Ähnliche(?: Artikel| Themen)?:|"
     r"Zum Thema|Mehr dazu|Mehr lesen|Lesetipp|Empfehlungen der Redaktion|Aktuelle Meldungen zu|"
     r"Read more|Read also|Related(?: articles| stories)?:|More on this|See also|Recommended)\b",
     re.IGNORECASE,
@@ -311,16 +312,19 @@ def _is_boilerplate_line(line: str) -> bool:
 
 
 def _looks_like_credit(line: str) -> bool:
-    """"Foto: dpa" or "Quelle: AFP" is a credit; "Quelle: Die Regierung sagte, ..." is prose."""
-    head, _, rest = line.partition(":")
+    """True for "Foto: dpa" or "Quelle: AFP"; False for "Quelle: Die Regierung sagte, ..."."""
+    _, _, rest = line.partition(":")
     if not rest:
         return line.startswith("©")
     return not re.search(r"[.!?]\s+\S", rest) and len(rest.split()) <= 8
 
 
 def _strip_agency(line: str) -> str:
-    line = _LEADING_AGENCY.sub("", line, count=1)
-    return _TRAILING_AGENCY.sub("", line)
+    previous = None
+    while previous != line:
+        previous = line
+        line = _TRAILING_AGENCY.sub("", _LEADING_AGENCY.sub("", line, count=1))
+    return line
 
 
 def clean_text(text: str, *, language: str = "de") -> str:
@@ -333,7 +337,7 @@ def clean_text(text: str, *, language: str = "de") -> str:
     del language  # the phrase lists are bilingual; kept for a stable signature
     paragraphs = []
     for block in re.split(r"\n\s*\n", text):
-        lines = [_strip_agency(line).strip() for line in block.splitlines()]
+        lines = [_strip_agency(line.strip()).strip() for line in block.splitlines()]
         kept = [line for line in lines if line and not _is_boilerplate_line(line)]
         if kept:
             paragraphs.append("\n".join(kept))
@@ -344,11 +348,14 @@ def clean_text(text: str, *, language: str = "de") -> str:
 # Paywall: the text ends in a subscription prompt.
 
 _PAYWALL_PROMPT = re.compile(
-    r"Jetzt (?:abonnieren|weiterlesen|testen|Abo abschließen|freischalten)|Weiterlesen mit \w+\s?(?:Plus|\+)|"
-    r"Sie haben bereits ein (?:Abo|Abonnement|Digitalabo)|exklusiv für (?:Abonnenten|Abonnentinnen|Abonnent\*innen)|"
-    r"(?:Dieser|Der) (?:Artikel|Beitrag|Inhalt) ist (?:nur )?(?:für )?(?:Abonnenten|Abonnentinnen|zahlende)|"
+    r"Jetzt (?:abonnieren|weiterlesen|testen|Abo abschließen|freischalten)|"
+    r"Weiterlesen mit \w+\s?(?:Plus|\+)|Sie haben bereits ein (?:Abo|Abonnement|Digitalabo)|"
+    r"exklusiv für (?:Abonnenten|Abonnentinnen|Abonnent\*innen)|"
+    r"(?:Dieser|Der) (?:Artikel|Beitrag|Inhalt) ist (?:nur )?(?:für )?"
+    r"(?:Abonnenten|Abonnentinnen|zahlende)|"
     r"mit (?:einem|Ihrem) (?:Abo|Abonnement)\b.{0,40}\b(?:lesen|weiterlesen|freischalten)|"
-    r"(?:Abo|Abonnement) abschließen|Zum Weiterlesen|Um (?:den|diesen) (?:Artikel|Beitrag) (?:weiter|vollständig)? ?zu lesen|"
+    r"(?:Abo|Abonnement) abschließen|Zum Weiterlesen|"
+    r"Um (?:den|diesen) (?:Artikel|Beitrag) (?:weiter|vollständig)? ?zu lesen|"
     r"\b(?:[A-Z]{1,4}|Plus|Pur) ?\+ ?(?:Artikel|Abo|lesen)\b|^\s*[A-Z]\+\s*$|\bF\+|"
     r"Subscribe (?:now|to (?:continue|read))|(?:Already|Are you) a subscriber|"
     r"This (?:article|content) is (?:only )?(?:available|reserved) (?:to|for) subscribers|"
@@ -392,13 +399,15 @@ def detect_language(text: str) -> str | None:
 
 _SENTENCE_END = re.compile(r"[.!?:\"“”»«')]\s*$")
 _END_OF_ARTICLE = re.compile(
-    r"^(?:Fehler\b.{0,40}\bentdeckt\?|Ähnliche(?: Artikel| Themen)?:?|Mehr zum Thema:?|Themen:?|Schlagworte:?|"
-    r"Schlagwörter:?|Verwendete Quellen:?|Quellen:?|Tags:?|Mehr aus (?:dem )?Ressort|Zur Startseite|"
+    r"^(?:Fehler\b.{0,40}\bentdeckt\?|Ähnliche(?: Artikel| Themen)?:?|Mehr zum Thema:?|"
+    r"Themen:?|Schlagworte:?|Schlagwörter:?|Verwendete Quellen:?|Quellen:?|Tags:?|"
+    r"Mehr aus (?:dem )?Ressort|Zur Startseite|"
     r"Das könnte Sie auch interessieren:?|Related (?:articles|topics):?|More from)$",
     re.IGNORECASE,
 )
 _PROMO = re.compile(
-    r"\b(?:\d+|zwei|vier) (?:Wochen|Monate) (?:kostenlos|gratis|für \d)|Probeabo|Testabo|Jetzt testen|"
+    r"\b(?:\d+|zwei|vier) (?:Wochen|Monate) (?:kostenlos|gratis|für \d)|Probeabo|Testabo|"
+    r"Jetzt testen|"
     r"Abo (?:bestellen|sichern)|Unterstützen Sie (?:uns|unabhängigen Journalismus)|free trial",
     re.IGNORECASE,
 )
