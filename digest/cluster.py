@@ -1,0 +1,185 @@
+"""Stories from articles: near-duplicate clustering by MinHash LSH and TF-IDF cosine over candidates."""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from datasketch import MinHash, MinHashLSH
+from sumy.utils import get_stop_words
+
+from digest import nlp
+from digest.models import Article
+from digest.relevance import stem
+
+# Agency copies: word 3-shingles whose estimated Jaccard similarity reaches COPY_JACCARD.
+SHINGLE_SIZE = 3
+NUM_PERM = 64
+COPY_JACCARD = 0.5
+# Independent reports of one event: TF-IDF cosine over content stems (title words count twice).
+SAME_EVENT_COSINE = 0.42
+# Lower cosine still merges when the titles agree and rare details (names, numbers) are shared.
+SUPPORTED_COSINE = 0.22
+SUPPORTING_TITLE_COSINE = 0.3
+SHARED_ANCHORS = 3
+# Candidates for the cosine test: pairs sharing at least two of each other's strongest terms.
+SIGNATURE_TERMS = 12
+MAX_POSTING = 300
+MAX_GAP = timedelta(hours=72)
+
+_NUMBER = re.compile(r"^\d")
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """Why two articles were put in one story: the method and the similarity it measured."""
+
+    first: int
+    second: int
+    reason: str
+    similarity: float
+
+
+@dataclass(frozen=True, slots=True)
+class Clustering:
+    """Groups of article indices (each article in exactly one group) and the links that made them."""
+
+    groups: tuple[tuple[int, ...], ...]
+    links: tuple[Link, ...]
+
+
+@functools.cache
+def _stop_stems(language: str) -> frozenset[str]:
+    name = "english" if language == "en" else "german"
+    return frozenset(stem(w, language) for w in get_stop_words(name))
+
+
+def content_stems(text: str, language: str) -> list[str]:
+    """Stems of the words that carry content: no stop words, nothing shorter than three letters."""
+    stops = _stop_stems(language)
+    stems = (stem(w, language) for w in nlp.words(text) if len(w) >= 3 or w.isdigit())
+    return [s for s in stems if s not in stops]
+
+
+def shingles(words: Sequence[str], size: int = SHINGLE_SIZE) -> set[bytes]:
+    if len(words) < size:
+        return {" ".join(words).encode()} if words else set()
+    return {" ".join(words[i : i + size]).encode() for i in range(len(words) - size + 1)}
+
+
+def cluster(articles: Sequence[Article]) -> Clustering:
+    """Merge agency copies and independent reports of the same event; never compare all pairs."""
+    stems = [content_stems(a.text, a.language) for a in articles]
+    title_stems = [content_stems(a.title, a.language) for a in articles]
+    vectors, idf = _tfidf([t * 2 + s for t, s in zip(title_stems, stems, strict=True)])
+    title_vectors = [_weighted(Counter(t), idf) for t in title_stems]
+    rare_idf = sorted(idf.values())[len(idf) // 2] if idf else 0.0
+    parents = list(range(len(articles)))
+    links: list[Link] = []
+
+    def join(first: int, second: int, reason: str, similarity: float) -> None:
+        root_a, root_b = _find(parents, first), _find(parents, second)
+        if root_a != root_b:
+            parents[max(root_a, root_b)] = min(root_a, root_b)
+            links.append(Link(first, second, reason, round(similarity, 3)))
+
+    minhashes = _minhashes(articles)
+    for first, second, jaccard in _copy_pairs(minhashes):
+        if _close_in_time(articles[first], articles[second]):
+            join(first, second, "Agenturkopie", jaccard)
+    for first, second in _candidate_pairs(vectors):
+        if _find(parents, first) == _find(parents, second):
+            continue
+        if not _close_in_time(articles[first], articles[second]):
+            continue
+        similarity = _cosine(vectors[first], vectors[second])
+        if similarity >= SAME_EVENT_COSINE:
+            join(first, second, "gleiches Ereignis", similarity)
+        elif similarity >= SUPPORTED_COSINE:
+            title_similarity = _cosine(title_vectors[first], title_vectors[second])
+            anchors = _shared_anchors(vectors[first], vectors[second], idf, rare_idf)
+            if title_similarity >= SUPPORTING_TITLE_COSINE and anchors >= SHARED_ANCHORS:
+                join(first, second, "gleiches Ereignis (Titel, Details)", similarity)
+    groups: dict[int, list[int]] = {}
+    for index in range(len(articles)):
+        groups.setdefault(_find(parents, index), []).append(index)
+    return Clustering(groups=tuple(tuple(g) for g in groups.values()), links=tuple(links))
+
+
+def _find(parents: list[int], index: int) -> int:
+    while parents[index] != index:
+        parents[index] = parents[parents[index]]
+        index = parents[index]
+    return index
+
+
+def _close_in_time(first: Article, second: Article) -> bool:
+    return abs(first.published - second.published) <= MAX_GAP
+
+
+def _minhashes(articles: Sequence[Article]) -> list[MinHash]:
+    shingle_sets = [shingles(nlp.words(f"{a.title} {a.text}")) for a in articles]
+    return list(MinHash.bulk([list(s) for s in shingle_sets], num_perm=NUM_PERM))
+
+
+def _copy_pairs(minhashes: Sequence[MinHash]) -> list[tuple[int, int, float]]:
+    lsh = MinHashLSH(threshold=COPY_JACCARD, num_perm=NUM_PERM)
+    for index, minhash in enumerate(minhashes):
+        lsh.insert(index, minhash, check_duplication=False)
+    pairs = []
+    for index, minhash in enumerate(minhashes):
+        for other in lsh.query(minhash):
+            if other > index:
+                jaccard = minhash.jaccard(minhashes[other])
+                if jaccard >= COPY_JACCARD:
+                    pairs.append((index, other, jaccard))
+    return pairs
+
+
+def _tfidf(documents: Sequence[Sequence[str]]) -> tuple[list[dict[str, float]], dict[str, float]]:
+    frequencies = Counter(term for document in documents for term in set(document))
+    count = len(documents)
+    idf = {term: math.log((1 + count) / (1 + df)) + 1.0 for term, df in frequencies.items()}
+    return [_weighted(Counter(document), idf) for document in documents], idf
+
+
+def _weighted(counts: Counter[str], idf: dict[str, float]) -> dict[str, float]:
+    vector = {term: (1.0 + math.log(n)) * idf.get(term, 1.0) for term, n in counts.items()}
+    norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
+    return {term: value / norm for term, value in vector.items()}
+
+
+def _cosine(first: dict[str, float], second: dict[str, float]) -> float:
+    if len(first) > len(second):
+        first, second = second, first
+    return sum(value * second.get(term, 0.0) for term, value in first.items())
+
+
+def _candidate_pairs(vectors: Sequence[dict[str, float]]) -> list[tuple[int, int]]:
+    """Pairs sharing at least two signature terms (each article's strongest TF-IDF terms)."""
+    postings: dict[str, list[int]] = {}
+    for index, vector in enumerate(vectors):
+        strongest = sorted(vector.items(), key=lambda item: -item[1])[:SIGNATURE_TERMS]
+        for term, _ in strongest:
+            postings.setdefault(term, []).append(index)
+    shared: Counter[tuple[int, int]] = Counter()
+    for documents in postings.values():
+        if len(documents) < 2 or len(documents) > MAX_POSTING:
+            continue
+        for position, first in enumerate(documents):
+            for second in documents[position + 1 :]:
+                shared[(first, second)] += 1
+    return sorted(pair for pair, n in shared.items() if n >= 2)
+
+
+def _shared_anchors(
+    first: dict[str, float], second: dict[str, float], idf: dict[str, float], rare: float
+) -> int:
+    """Shared numbers and rare terms (idf at least the median): details reports of one event share."""
+    common = set(first) & set(second)
+    return sum(1 for term in common if _NUMBER.match(term) or idf.get(term, 0.0) >= rare)
