@@ -7,8 +7,9 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from digest import archive, feeds, http, render, select, summarize
 from digest.config import Config, load_feed_list
@@ -21,8 +22,10 @@ from digest.models import (
     FeedSource,
     Section,
     Story,
+    is_web_url,
 )
 from digest.store import Store
+from digest.urls import canonical_url
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,10 @@ def build(
         with _stage("fetch+parse"):
             entries = _read_feeds(sources, config, now, failures, store)
         with _stage("articles"):
-            store.remember(_articles(entries, sources, now), now)
+            fresh, guids = _articles(entries, sources, now)
+            store.remember(fresh, now, guids)
+            if since is None and config.window_hours > 0:
+                since = now - timedelta(hours=config.window_hours)
             articles = [a for a in store.window(day, since) if a.language in config.languages]
         with _stage("select"):
             selection = select.select(articles, config.select, now=now)
@@ -98,40 +104,73 @@ def _read_feeds(
     failures: list[Failure],
     store: Store,
 ) -> list[tuple[FeedSource, Entry]]:
+    """Fetch every feed at once, parse those that changed; a bad feed is one log line and one
+    Failure. A 304 parses nothing: that feed's earlier articles are already in the store."""
+    validators = {
+        health.url: http.Validators(etag=health.etag, last_modified=health.last_modified)
+        for health in store.feed_health()
+        if health.url
+    }
     entries: list[tuple[FeedSource, Entry]] = []
-    for source in sources:
+    results = http.fetch_feeds(sources, config.fetch, validators)
+    for source, result in zip(sources, results, strict=True):
+        url = None if source.is_local else source.url
         try:
-            fetched = http.fetch_source(source, config.fetch)
+            if isinstance(result, http.FetchFailure):
+                raise http.FetchFailed(result.message, result.status)
+            if result.not_modified:
+                store.record_feed(source.name, now, None, "304", url=url)
+                continue
             parsed = feeds.parse_feed(
-                fetched.body,
+                result.body,
                 source=source,
                 now=now,
-                base_url=fetched.url if not source.is_local else None,
-                headers=dict(fetched.headers),
+                base_url=result.url if not source.is_local else None,
+                headers=dict(result.headers),
             )
         except (FetchError, FeedError) as error:
+            status = error.status if isinstance(error, http.FetchFailed) else "unparsable"
             log.warning("feed %s failed: %s", source.name, error)
             failures.append(Failure(source=source.name, stage="feed", message=str(error)))
-            store.record_feed(source.name, now, str(error), "error")
+            store.record_feed(source.name, now, str(error), status, url=url)
             continue
         for warning in parsed.warnings:
             log.warning("%s", warning)
-        store.record_feed(source.name, now, None, str(fetched.status))
+        found = result.validators
+        store.record_feed(
+            source.name,
+            now,
+            None,
+            str(result.status),
+            url=url,
+            etag=found.etag,
+            last_modified=found.last_modified,
+        )
         entries.extend((source, entry) for entry in parsed.entries)
     return entries
 
 
 def _articles(
     entries: Sequence[tuple[FeedSource, Entry]], sources: Sequence[FeedSource], now: datetime
-) -> list[Article]:
-    """One article per link; the first feed to carry it wins."""
+) -> tuple[list[Article], dict[str, str]]:
+    """One article per canonical link or permalink guid; the first feed to carry it wins.
+    Also returns each article's guid key (canonical URL -> guid) for the store."""
     seen: dict[str, Article] = {}
+    owner: dict[str, str] = {}  # identity key -> canonical URL of the article it belongs to
+    guids: dict[str, str] = {}
     for source, entry in entries:
-        if entry.url in seen:
+        url = canonical_url(entry.url)
+        guid = _guid_key(source, entry)
+        keys = [url] if guid is None else [url, guid]
+        if any(key in owner for key in keys):
             continue
+        for key in keys:
+            owner[key] = url
+        if guid is not None:
+            guids[url] = guid
         text = entry.content if len(entry.content) > len(entry.summary) else entry.summary
-        seen[entry.url] = Article(
-            url=entry.url,
+        seen[url] = Article(
+            url=url,
             title=entry.title,
             source=source.name,
             published=entry.published or now,
@@ -143,7 +182,18 @@ def _articles(
             weight=source.weight,
             markers=entry.markers,
         )
-    return list(seen.values())
+    return list(seen.values()), guids
+
+
+def _guid_key(source: FeedSource, entry: Entry) -> str | None:
+    """A permalink guid names the article wherever it appears; any other guid only in its feed.
+    A guid that is a site's front page names no article."""
+    if not entry.guid:
+        return None
+    if is_web_url(entry.guid):
+        permalink = canonical_url(entry.guid)
+        return None if urlsplit(permalink).path in ("", "/") else permalink
+    return f"{source.name}#{entry.guid}"
 
 
 def _summarize(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict
-from datetime import date, datetime
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from digest.errors import StateError
@@ -18,28 +18,53 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE articles (
         url TEXT PRIMARY KEY,
+        guid TEXT,
         first_seen TEXT NOT NULL,
         digest_date TEXT,
         record TEXT NOT NULL
     );
     CREATE INDEX articles_digest ON articles(digest_date);
+    CREATE INDEX articles_first_seen ON articles(first_seen);
+    CREATE INDEX articles_guid ON articles(guid);
     CREATE TABLE digests (
         date TEXT PRIMARY KEY,
         built_at TEXT NOT NULL
     );
     CREATE TABLE feed_health (
         name TEXT PRIMARY KEY,
+        url TEXT,
+        last_checked TEXT,
         last_success TEXT,
         last_error TEXT,
+        last_error_at TEXT,
         failures INTEGER NOT NULL DEFAULT 0,
-        last_status TEXT
+        last_status TEXT,
+        etag TEXT,
+        last_modified TEXT
     );
     """,
 )
 
 
+@dataclass(frozen=True, slots=True)
+class FeedHealth:
+    """How one feed fared: the last check, success and error, and the validators it gave."""
+
+    name: str
+    url: str | None
+    last_checked: datetime | None
+    last_success: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    failures: int
+    last_status: str | None
+    etag: str | None
+    last_modified: str | None
+
+
 class Store:
-    """The state database; open it with `Store.open(path)` as a context manager."""
+    """The state database; open it with `Store.open(path)` as a context manager.
+    Times are stored as UTC ISO strings, so comparing the strings compares the instants."""
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._db = connection
@@ -60,23 +85,32 @@ class Store:
         finally:
             connection.close()
 
-    def remember(self, articles: Iterable[Article], now: datetime) -> None:
-        """Record articles not seen before, with `now` as their first-seen time."""
-        rows = [(a.url, now.isoformat(), _dump(a)) for a in articles]
+    def remember(
+        self, articles: Iterable[Article], now: datetime, guids: Mapping[str, str] | None = None
+    ) -> None:
+        """Record articles not seen before, with `now` as their first-seen time. An article whose
+        URL or permalink guid (`guids`: URL -> guid) is already stored is the same article."""
+        known = guids or {}
         with self._transaction():
-            self._db.executemany(
-                "INSERT OR IGNORE INTO articles(url, first_seen, record) VALUES (?, ?, ?)", rows
-            )
+            for article in articles:
+                guid = known.get(article.url)
+                self._db.execute(
+                    "INSERT OR IGNORE INTO articles(url, guid, first_seen, record)"
+                    " SELECT ?, ?, ?, ? WHERE ? IS NULL"
+                    " OR NOT EXISTS (SELECT 1 FROM articles WHERE guid = ? OR url = ?)",
+                    (article.url, guid, _utc(now), _dump(article), guid, guid, guid),
+                )
 
     def window(self, day: date, since: datetime | None) -> list[Article]:
-        """Articles for the digest of `day`: those it already holds plus new ones not in another."""
+        """Articles for the digest of `day`: those it already holds plus new ones not in another,
+        first seen after `since` (default: when the latest earlier digest was built)."""
         if since is None:
             row = self._db.execute(
                 "SELECT max(built_at) FROM digests WHERE date < ?", (day.isoformat(),)
             ).fetchone()
             since_text = row[0] or ""
         else:
-            since_text = since.isoformat()
+            since_text = _utc(since)
         rows = self._db.execute(
             "SELECT record FROM articles WHERE digest_date = ?"
             " OR (digest_date IS NULL AND first_seen > ?) ORDER BY url",
@@ -92,28 +126,68 @@ class Store:
                 [(day.isoformat(), url) for url in urls],
             )
             self._db.execute(
-                "INSERT OR REPLACE INTO digests(date, built_at) VALUES (?, ?)",
-                (day.isoformat(), now.isoformat()),
+                "INSERT INTO digests(date, built_at) VALUES (?, ?) ON CONFLICT(date)"
+                " DO UPDATE SET built_at = max(built_at, excluded.built_at)",
+                (day.isoformat(), _utc(now)),
             )
 
-    def record_feed(self, name: str, now: datetime, error: str | None, status: str) -> None:
+    def record_feed(
+        self,
+        name: str,
+        now: datetime,
+        error: str | None,
+        status: str,
+        *,
+        url: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> None:
+        """Record one check of a feed. A success resets the failure count; its validators are
+        kept unless the answer was 304 (which confirms the ones stored)."""
+        stamp = _utc(now)
         with self._transaction():
+            self._db.execute(
+                "INSERT INTO feed_health(name) VALUES (?) ON CONFLICT(name) DO NOTHING", (name,)
+            )
             if error is None:
                 self._db.execute(
-                    "INSERT INTO feed_health(name, last_success, failures, last_status)"
-                    " VALUES (?, ?, 0, ?) ON CONFLICT(name) DO UPDATE SET"
-                    " last_success = excluded.last_success, failures = 0,"
-                    " last_status = excluded.last_status",
-                    (name, now.isoformat(), status),
+                    "UPDATE feed_health SET url = ?, last_checked = ?, last_success = ?,"
+                    " failures = 0, last_status = ? WHERE name = ?",
+                    (url, stamp, stamp, status, name),
                 )
+                if status != "304":
+                    self._db.execute(
+                        "UPDATE feed_health SET etag = ?, last_modified = ? WHERE name = ?",
+                        (etag, last_modified, name),
+                    )
             else:
                 self._db.execute(
-                    "INSERT INTO feed_health(name, last_error, failures, last_status)"
-                    " VALUES (?, ?, 1, ?) ON CONFLICT(name) DO UPDATE SET"
-                    " last_error = excluded.last_error, failures = failures + 1,"
-                    " last_status = excluded.last_status",
-                    (name, error, status),
+                    "UPDATE feed_health SET url = ?, last_checked = ?, last_error = ?,"
+                    " last_error_at = ?, failures = failures + 1, last_status = ? WHERE name = ?",
+                    (url, stamp, error, stamp, status, name),
                 )
+
+    def feed_health(self) -> list[FeedHealth]:
+        """Every feed ever checked, by name."""
+        rows = self._db.execute(
+            "SELECT name, url, last_checked, last_success, last_error, last_error_at, failures,"
+            " last_status, etag, last_modified FROM feed_health ORDER BY name"
+        ).fetchall()
+        return [
+            FeedHealth(
+                name=row[0],
+                url=row[1],
+                last_checked=_parse(row[2]),
+                last_success=_parse(row[3]),
+                last_error=row[4],
+                last_error_at=_parse(row[5]),
+                failures=row[6],
+                last_status=row[7],
+                etag=row[8],
+                last_modified=row[9],
+            )
+            for row in rows
+        ]
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -145,3 +219,13 @@ def _load(record: str) -> Article:
     data["published"] = datetime.fromisoformat(data["published"])
     data["markers"] = tuple(data["markers"])
     return Article(**data)
+
+
+def _utc(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("state times must be timezone-aware")
+    return moment.astimezone(UTC).isoformat()
+
+
+def _parse(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
