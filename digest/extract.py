@@ -193,12 +193,10 @@ _DATE_XPATHS = (
 
 
 def _parse_timestamp(value: str) -> datetime | None:
-    value = value.strip()
     try:
-        parsed = datetime.fromisoformat(value)
+        return datetime.fromisoformat(value.strip())
     except ValueError:
         return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _json_ld_dates(tree: Any) -> Iterable[str]:
@@ -208,14 +206,16 @@ def _json_ld_dates(tree: Any) -> Iterable[str]:
 
 
 def _published(tree: Any, fallback: str | None) -> datetime | None:
-    candidates = list(_json_ld_dates(tree))
+    """The first stated publication time with a UTC offset; else the first one, read as UTC."""
+    candidates = [*_json_ld_dates(tree)]
     for xpath in _DATE_XPATHS:
         candidates.extend(str(v) for v in tree.xpath(xpath))
-    for candidate in candidates:
-        parsed = _parse_timestamp(candidate)
-        if parsed is not None:
-            return parsed
-    return _parse_timestamp(fallback) if fallback else None
+    candidates.extend([fallback] if fallback else [])
+    parsed = [p for p in map(_parse_timestamp, candidates) if p is not None]
+    aware = [p for p in parsed if p.tzinfo is not None]
+    if aware:
+        return aware[0]
+    return parsed[0].replace(tzinfo=UTC) if parsed else None
 
 
 # ---------------------------------------------------------------------------------------------
