@@ -34,20 +34,37 @@ STAGE_LINE = re.compile(r"stage (\S+) took ([0-9.]+) s")
 
 # Building blocks for synthetic but plausible news prose; combined at random per article.
 ACTORS = [
-    "Die Bundesregierung", "Das Verteidigungsministerium", "Die NATO", "Die Europäische Union",
-    "Der Generalinspekteur", "Die Bundeswehr", "Das Auswärtige Amt", "Die ukrainische Armee",
-    "Der Bundesnachrichtendienst", "Die Bundespolizei", "Das Cyberabwehrzentrum", "Die Marine",
+    "Die Bundesregierung",
+    "Das Verteidigungsministerium",
+    "Die NATO",
+    "Die Europäische Union",
+    "Der Generalinspekteur",
+    "Die Bundeswehr",
+    "Das Auswärtige Amt",
+    "Die ukrainische Armee",
+    "Der Bundesnachrichtendienst",
+    "Die Bundespolizei",
+    "Das Cyberabwehrzentrum",
+    "Die Marine",
 ]
 VERBS = [
-    "kündigte am Vormittag an", "bestätigte nach einer Sitzung", "warnte in einem Bericht",
-    "teilte in Berlin mit", "erklärte vor Journalisten", "legte einen Plan vor",
+    "kündigte am Vormittag an",
+    "bestätigte nach einer Sitzung",
+    "warnte in einem Bericht",
+    "teilte in Berlin mit",
+    "erklärte vor Journalisten",
+    "legte einen Plan vor",
 ]
 TOPICS = [
-    "die Luftverteidigung an der Ostflanke zu stärken", "neue Munition im Wert von {n} Millionen Euro zu bestellen",
+    "die Luftverteidigung an der Ostflanke zu stärken",
+    "neue Munition im Wert von {n} Millionen Euro zu bestellen",
     "die Zahl der Cyberangriffe auf Behörden sei um {p} Prozent gestiegen",
-    "ein Bataillon mit {k} Soldaten nach Litauen zu verlegen", "die Sanktionen gegen Russland zu verschärfen",
-    "Drohnen über {k} Kasernen seien gesichtet worden", "die Ausbildung ukrainischer Soldaten fortzusetzen",
-    "ein Abkommen zur Rüstungskontrolle neu zu verhandeln", "die Marine im Indo-Pazifik zu verstärken",
+    "ein Bataillon mit {k} Soldaten nach Litauen zu verlegen",
+    "die Sanktionen gegen Russland zu verschärfen",
+    "Drohnen über {k} Kasernen seien gesichtet worden",
+    "die Ausbildung ukrainischer Soldaten fortzusetzen",
+    "ein Abkommen zur Rüstungskontrolle neu zu verhandeln",
+    "die Marine im Indo-Pazifik zu verstärken",
 ]
 DETAILS = [
     "Nach Angaben von Fachleuten dauert die Umsetzung mindestens {k} Monate.",
@@ -60,7 +77,17 @@ DETAILS = [
     "Bereits im Frühjahr hatte es ähnliche Vorfälle in {place} gegeben.",
     "Experten verweisen auf die angespannte Lage in {place}.",
 ]
-PLACES = ["Vilnius", "Rzeszów", "Kiel", "Brüssel", "Warschau", "Odessa", "Riga", "Koblenz", "Taipeh"]
+PLACES = [
+    "Vilnius",
+    "Rzeszów",
+    "Kiel",
+    "Brüssel",
+    "Warschau",
+    "Odessa",
+    "Riga",
+    "Koblenz",
+    "Taipeh",
+]
 
 
 @dataclass(frozen=True)
@@ -73,8 +100,11 @@ class Article:
 
 def sentence(rng: random.Random, pattern: str) -> str:
     return pattern.format(
-        n=rng.randint(20, 900), p=rng.randint(5, 60), k=rng.randint(2, 40),
-        y=rng.randint(2027, 2032), place=rng.choice(PLACES),
+        n=rng.randint(20, 900),
+        p=rng.randint(5, 60),
+        k=rng.randint(2, 40),
+        y=rng.randint(2027, 2032),
+        place=rng.choice(PLACES),
     )
 
 
@@ -98,9 +128,7 @@ def generate(articles: int, feeds: int, seed: int = 7) -> list[list[Article]]:
         else:
             title, sentences = make_story(rng, index)
             stories.append((title, sentences))
-        paragraphs = tuple(
-            " ".join(sentences[i : i + 3]) for i in range(0, len(sentences), 3)
-        )
+        paragraphs = tuple(" ".join(sentences[i : i + 3]) for i in range(0, len(sentences), 3))
         published = now - timedelta(minutes=rng.randint(5, 20 * 60))
         per_feed[index % feeds].append(Article(f"a{index}", title, paragraphs, published))
     return per_feed
@@ -236,11 +264,16 @@ def main() -> None:
         print(json.dumps(results[0] if len(results) == 1 else results, indent=2))
         return
     stage_names = sorted({name for r in results for name in r["stages"]})
-    print(f"{'articles':>8} {'feeds':>5} {'wall s':>7} {'cpu s':>6} {'peak MB':>8} {'warm s':>7}  "
-          + " ".join(f"{n:>10}" for n in stage_names))
+    print(
+        f"{'articles':>8} {'feeds':>5} {'wall s':>7} {'cpu s':>6} {'peak MB':>8} {'warm s':>7}  "
+        + " ".join(f"{n:>10}" for n in stage_names)
+    )
     for r in results:
-        print(f"{r['articles']:>8} {r['feeds']:>5} {r['wall_s']:>7} {r['cpu_s']:>6} {r['peak_mb']:>8}"
-              f" {r['warm_wall_s']:>7}  " + " ".join(f"{r['stages'].get(n, 0):>10}" for n in stage_names))
+        print(
+            f"{r['articles']:>8} {r['feeds']:>5} {r['wall_s']:>7} {r['cpu_s']:>6} {r['peak_mb']:>8}"
+            f" {r['warm_wall_s']:>7}  "
+            + " ".join(f"{r['stages'].get(n, 0):>10}" for n in stage_names)
+        )
     by_size = {r["articles"]: r for r in results}
     if 1000 in by_size and 5000 in by_size:
         ratio = by_size[5000]["wall_s"] / by_size[1000]["wall_s"]
