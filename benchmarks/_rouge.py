@@ -1,4 +1,4 @@
-"""ROUGE-1, ROUGE-2 and ROUGE-L F1 for German text, written for our benchmarks (no external scorer)."""
+"""ROUGE-1, ROUGE-2 and ROUGE-L F1 for German text, our own scorer for the benchmarks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""ROUGE of our key points against lead, random, sumy's summarizers and the greedy oracle on the dev set.
+"""ROUGE of our key points vs lead, random, sumy's summarizers and the greedy oracle (dev set).
 
 Run: .venv/bin/python benchmarks/summ_quality.py [--dev PATH] [--sentences 3]
 The references are read only to score; no system sees them, except the oracle (the ceiling).
@@ -27,9 +27,9 @@ from sumy.utils import get_stop_words
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._rouge import rouge_tokens, score  # noqa: E402
-from digest import nlp  # noqa: E402
-from digest.summarize import build_document, key_points  # noqa: E402
+from benchmarks._rouge import rouge_tokens, score
+from digest import nlp
+from digest.summarize import build_document, key_points
 
 DEV_SET = Path(__file__).resolve().parents[1] / ".." / "shared" / "eval" / "summ" / "dev.jsonl"
 RANDOM_SEED = 20240501
@@ -57,6 +57,20 @@ System = Callable[[DevArticle], list[str]]
 
 def lead(count: int) -> System:
     return lambda article: sentences_of(article)[:count]
+
+
+def lead_matching_ours(article: DevArticle) -> list[str]:
+    """Lead sentences up to the length of our summary of the same article: a length-fair lead."""
+    budget = len(rouge_tokens(" ".join(ours(article)), stem=False))
+    chosen: list[str] = []
+    used = 0
+    for sentence in sentences_of(article):
+        size = len(rouge_tokens(sentence, stem=False))
+        if chosen and used + size > budget:
+            break
+        chosen.append(sentence)
+        used += size
+    return chosen
 
 
 def random_sentences(count: int) -> System:
@@ -87,7 +101,9 @@ def sumy_baselines(count: int) -> dict[str, System]:
     stem = nlp.stemmer("german").stem
     stop_words = frozenset(get_stop_words("german"))
     # Title and location methods only: the cue and key methods need hand-made word lists.
-    edmundson = EdmundsonSummarizer(stem, cue_weight=0.0, key_weight=0.0, title_weight=1.0, location_weight=1.0)
+    edmundson = EdmundsonSummarizer(
+        stem, cue_weight=0.0, key_weight=0.0, title_weight=1.0, location_weight=1.0
+    )
     edmundson.null_words = stop_words
     summarizers = {
         "LexRank": _with_stop_words(LexRankSummarizer(stem), stop_words),
@@ -103,7 +119,7 @@ def sumy_baselines(count: int) -> dict[str, System]:
 
 
 def greedy_oracle(article: DevArticle) -> list[str]:
-    """Add the sentence that most raises stemmed R-1 + R-2 F1 against the reference, while any does."""
+    """Add the sentence that most raises stemmed R-1 + R-2 F1 while one does."""
     sentences = sentences_of(article)
     chosen: list[int] = []
     best = 0.0
@@ -157,13 +173,17 @@ def evaluate(name: str, system: System, articles: Sequence[DevArticle]) -> Row:
 
 
 def print_table(rows: Sequence[Row], count: int) -> None:
-    print(f"{'system':<16} {'R-1':>6} {'R-2':>6} {'R-L':>6} | {'R-1':>6} {'R-2':>6} {'R-L':>6} | {'words':>6}")
+    print(
+        f"{'system':<16} {'R-1':>6} {'R-2':>6} {'R-L':>6} | "
+        f"{'R-1':>6} {'R-2':>6} {'R-L':>6} | {'words':>6}"
+    )
     print(f"{'':<16} {'stemmed':^20} | {'no stemming':^20} |")
     print("-" * 70)
     for row in rows:
         s, p = row.stemmed, row.plain
         print(
-            f"{row.name:<16} {s[0]:6.1f} {s[1]:6.1f} {s[2]:6.1f} | {p[0]:6.1f} {p[1]:6.1f} {p[2]:6.1f} | {row.words:6.1f}"
+            f"{row.name:<16} {s[0]:6.1f} {s[1]:6.1f} {s[2]:6.1f} | "
+            f"{p[0]:6.1f} {p[1]:6.1f} {p[2]:6.1f} | {row.words:6.1f}"
         )
 
 
@@ -181,6 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ours": ours,
         f"lead-{count}": lead(count),
         "lead-2": lead(2),
+        "lead (our len)": lead_matching_ours,
         f"random-{count}": random_sentences(count),
         **sumy_baselines(count),
         "oracle (greedy)": greedy_oracle,
@@ -197,7 +218,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for k, metric in enumerate(("R-1", "R-2", "R-L")):
         best = max(contenders, key=lambda r: r.stemmed[k])
         verdict = "beats" if ours_row.stemmed[k] > best.stemmed[k] else "does NOT beat"
-        print(f"{metric} (stemmed): ours {ours_row.stemmed[k]:.1f} {verdict} best baseline {best.name} {best.stemmed[k]:.1f}")
+        print(
+            f"{metric} (stemmed): ours {ours_row.stemmed[k]:.1f} {verdict} "
+            f"best baseline {best.name} {best.stemmed[k]:.1f}"
+        )
     return 0
 
 

@@ -22,6 +22,8 @@ from digest.errors import SummarizeError
 DEFAULT_WORD_BUDGET = 80
 MIN_POINTS = 2
 MAX_POINTS = 4
+SHORT_ARTICLE_WORDS = 400  # below: 2 points
+LONG_ARTICLE_WORDS = 1200  # from here: 4 points; 3 in between
 
 # Sentence cleaning: what is not a key point even when it scores well.
 MIN_SENTENCE_WORDS = 6
@@ -31,9 +33,12 @@ DUPLICATE_CONTAINMENT = 0.8
 # Scoring: a few interpretable signals, each scaled to [0, 1] within the article.
 POSITION_WEIGHT = 1.0
 CENTRALITY_WEIGHT = 1.0
-TITLE_WEIGHT = 0.5
-POSITION_HALF_LIFE = 3.0  # the prior halves every this many candidate sentences
+TITLE_WEIGHT = 1.0
+POSITION_HALF_LIFE = 2.0  # the prior halves every this many candidate sentences
 IDEAL_MAX_WORDS = 30  # longer sentences lose score in proportion
+LEXRANK_THRESHOLD = 0.1  # tf-idf cosine above which two sentences are linked
+LEXRANK_DAMPING = 0.85
+LEXRANK_ROUNDS = 30
 
 # Selection: maximal marginal relevance under the word budget.
 REDUNDANCY_WEIGHT = 0.7
@@ -47,7 +52,9 @@ _CREDIT = re.compile(
     r"photo|image|credit|source)\s*:|©|\(c\)\s|copyright",
     re.IGNORECASE,
 )
-_BYLINE = re.compile(r"^\s*(?:von|by|text|autor|autorin|aus)\s*:?\s+[A-ZÄÖÜ][\w.-]*(?:\s+[A-ZÄÖÜ][\w.-]*){0,3}\s*$")
+_BYLINE = re.compile(
+    r"^\s*(?:von|by|text|autor|autorin|aus)\s*:?\s+[A-ZÄÖÜ][\w.-]*(?:\s+[A-ZÄÖÜ][\w.-]*){0,3}\s*$"
+)
 _AGENCY_TAG = re.compile(
     r"^[\s(\[]*(?:dpa|afp|ap|reuters|rtr|kna|epd|apa|sda|dts|ots|ddp|sid|afx)"
     r"(?:\s*[/,]\s*[a-z]+)*[)\]\s.]*$",
@@ -55,7 +62,8 @@ _AGENCY_TAG = re.compile(
 )
 _READER_CALL = re.compile(
     r"^\s*(?:lesen|hören|sehen|schauen|klicken|abonnieren|folgen|melden|registrieren|laden|"
-    r"mehr zum thema|mehr dazu|auch interessant|anzeige|read more|click|subscribe|sign up|follow us)\b",
+    r"mehr zum thema|mehr dazu|auch interessant|anzeige|"
+    r"read more|click|subscribe|sign up|follow us)\b",
     re.IGNORECASE,
 )
 _SUMY_LANGUAGE = {"de": "german", "en": "english"}
@@ -93,7 +101,9 @@ def _split_english(text: str) -> list[str]:
 @functools.cache
 def _language(code: str) -> _Language:
     if code not in _SUMY_LANGUAGE:
-        raise SummarizeError(f"no summarizer for language {code!r}; supported: {sorted(_SUMY_LANGUAGE)}")
+        raise SummarizeError(
+            f"no summarizer for language {code!r}; supported: {sorted(_SUMY_LANGUAGE)}"
+        )
     name = _SUMY_LANGUAGE[code]
     snowball = nlp.stemmer(name)
     stem = functools.lru_cache(maxsize=200_000)(snowball.stem)
@@ -115,11 +125,14 @@ def _paragraph_sentences(text: str, language: _Language) -> list[list[str]]:
     return paragraphs
 
 
-def build_document(text: str, *, title: str | None = None, language: str = "de") -> ObjectDocumentModel:
+def build_document(
+    text: str, *, title: str | None = None, language: str = "de"
+) -> ObjectDocumentModel:
     """A sumy document of `text` split by our sentence splitter; the title becomes a heading."""
     lang = _language(language)
     paragraphs = [
-        Paragraph([Sentence(s, _TOKENIZER) for s in sentences]) for sentences in _paragraph_sentences(text, lang)
+        Paragraph([Sentence(s, _TOKENIZER) for s in sentences])
+        for sentences in _paragraph_sentences(text, lang)
     ]
     if title and title.strip():
         heading = Sentence(title, _TOKENIZER, is_heading=True)
@@ -137,7 +150,7 @@ def _quoted_share(sentence: str) -> float:
 
 
 def is_clean_sentence(sentence: str, word_count: int) -> bool:
-    """False for fragments, bylines, agency tags, captions, credits, reader calls, questions, quotes."""
+    """False for fragments, bylines, agency tags, captions, reader calls, questions and quotes."""
     stripped = sentence.strip()
     return not (
         word_count < MIN_SENTENCE_WORDS
@@ -161,7 +174,9 @@ def _containment(inner: Counter[str], outer: Counter[str]) -> float:
 
 
 def _content_stems(words: Iterable[str], language: _Language) -> Counter[str]:
-    return Counter(language.stem(w) for w in words if w not in language.stop_words and not w.isdigit())
+    return Counter(
+        language.stem(w) for w in words if w not in language.stop_words and not w.isdigit()
+    )
 
 
 def _tfidf(bags: Sequence[Counter[str]]) -> list[dict[str, float]]:
@@ -172,7 +187,9 @@ def _tfidf(bags: Sequence[Counter[str]]) -> list[dict[str, float]]:
     count = len(bags)
     vectors = []
     for bag in bags:
-        vector = {t: (1 + math.log(tf)) * math.log(1 + count / frequency[t]) for t, tf in bag.items()}
+        vector = {
+            t: (1 + math.log(tf)) * math.log(1 + count / frequency[t]) for t, tf in bag.items()
+        }
         norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
         vectors.append({t: v / norm for t, v in vector.items()})
     return vectors
@@ -184,18 +201,26 @@ def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
     return sum(v * b[t] for t, v in a.items() if t in b)
 
 
-def _centroid_similarity(vectors: Sequence[dict[str, float]]) -> list[float]:
-    """Cosine of each sentence to the centroid of all the others (itself left out)."""
-    total: dict[str, float] = {}
-    for vector in vectors:
-        for t, v in vector.items():
-            total[t] = total.get(t, 0.0) + v
-    scores = []
-    for vector in vectors:
-        others = {t: s - vector.get(t, 0.0) for t, s in total.items()}
-        norm = math.sqrt(sum(v * v for v in others.values())) or 1.0
-        scores.append(sum(v * others[t] for t, v in vector.items()) / norm)
-    return scores
+def _lexrank(vectors: Sequence[dict[str, float]]) -> list[float]:
+    """LexRank with a damping factor: stationary rank over the graph of similar sentences.
+
+    Sums run in list order, so the result is the same in every process (sumy's own LexRank
+    sums over sets, whose order changes with the hash seed).
+    """
+    count = len(vectors)
+    links = [
+        [j for j in range(count) if j != i and _cosine(vectors[i], vectors[j]) > LEXRANK_THRESHOLD]
+        for i in range(count)
+    ]
+    rank = [1.0 / count] * count
+    for _ in range(LEXRANK_ROUNDS):
+        spread = sum(rank[i] for i in range(count) if not links[i]) / count
+        new = [(1 - LEXRANK_DAMPING) / count + LEXRANK_DAMPING * spread] * count
+        for i in range(count):
+            for j in links[i]:
+                new[j] += LEXRANK_DAMPING * rank[i] / len(links[i])
+        rank = new
+    return rank
 
 
 def _scaled(values: Sequence[float]) -> list[float]:
@@ -236,7 +261,7 @@ def _score_candidates(
         clean.append(i)
     if not clean:
         return [], list(range(len(sentences)))
-    centrality = _scaled(_centroid_similarity([vectors[i] for i in clean]))
+    centrality = _scaled(_lexrank([vectors[i] for i in clean]))
     title_bag = _content_stems(nlp.words(title), language) if title else Counter()
     title_overlap = _scaled([_containment(title_bag, bags[i]) if title_bag else 0.0 for i in clean])
     candidates = []
@@ -253,9 +278,9 @@ def _score_candidates(
 
 def points_for_length(word_count: int) -> int:
     """How many key points an article of `word_count` words deserves: 2 to 4."""
-    if word_count < 400:
-        return 2
-    if word_count < 1200:
+    if word_count < SHORT_ARTICLE_WORDS:
+        return MIN_POINTS
+    if word_count < LONG_ARTICLE_WORDS:
         return 3
     return MAX_POINTS
 
@@ -286,11 +311,13 @@ def _select(candidates: Sequence[_Candidate], count: int, word_budget: int) -> l
 def _fallback(candidates: Sequence[_Candidate]) -> _Candidate:
     """When no candidate fits the budget: the shortest of the well-scored ones (never cut)."""
     top = max(c.score for c in candidates)
-    return min((c for c in candidates if c.score >= 0.5 * top), key=lambda c: (c.word_count, c.index))
+    return min(
+        (c for c in candidates if c.score >= 0.5 * top), key=lambda c: (c.word_count, c.index)
+    )
 
 
 class KeyPointSummarizer(AbstractSummarizer):
-    """A sumy summarizer: position prior + centroid centrality + title overlap, MMR under a budget."""
+    """A sumy summarizer: position prior, LexRank, title overlap; MMR under a word budget."""
 
     def __init__(self, language: str = "de", *, word_budget: int = DEFAULT_WORD_BUDGET) -> None:
         self._language = _language(language)
@@ -300,11 +327,15 @@ class KeyPointSummarizer(AbstractSummarizer):
     def __call__(self, document: ObjectDocumentModel, sentences_count: int) -> tuple[Sentence, ...]:
         sentences = document.sentences
         title = " ".join(str(h) for h in document.headings) or None
-        chosen = _choose([str(s) for s in sentences], title, sentences_count, self.word_budget, self._language)
+        chosen = _choose(
+            [str(s) for s in sentences], title, sentences_count, self.word_budget, self._language
+        )
         return tuple(sentences[i] for i in chosen)
 
 
-def _choose(sentences: Sequence[str], title: str | None, count: int, word_budget: int, language: _Language) -> list[int]:
+def _choose(
+    sentences: Sequence[str], title: str | None, count: int, word_budget: int, language: _Language
+) -> list[int]:
     """Indices (in article order) of the chosen key-point sentences; at least one."""
     if not sentences:
         return []
@@ -408,15 +439,21 @@ SummaryResult = list[str] | SummarizeError
 IN_PROCESS_LIMIT = 64  # fewer articles than this are summarised without starting processes
 
 
-def _summarise_one(item: SummaryRequest, max_points: int, language: str, word_budget: int) -> SummaryResult:
+def _summarise_one(
+    item: SummaryRequest, max_points: int, language: str, word_budget: int
+) -> SummaryResult:
     title, text = item
     try:
-        return key_points(text, title=title, max_points=max_points, language=language, word_budget=word_budget)
+        return key_points(
+            text, title=title, max_points=max_points, language=language, word_budget=word_budget
+        )
     except SummarizeError as error:
         return error
 
 
-def _summarise_chunk(chunk: Sequence[SummaryRequest], max_points: int, language: str, word_budget: int) -> list[SummaryResult]:
+def _summarise_chunk(
+    chunk: Sequence[SummaryRequest], max_points: int, language: str, word_budget: int
+) -> list[SummaryResult]:
     return [_summarise_one(item, max_points, language, word_budget) for item in chunk]
 
 
@@ -442,7 +479,10 @@ def key_points_many(
     chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
     results: list[SummaryResult] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        jobs = [pool.submit(_summarise_chunk, chunk, max_points, language, word_budget) for chunk in chunks]
+        jobs = [
+            pool.submit(_summarise_chunk, chunk, max_points, language, word_budget)
+            for chunk in chunks
+        ]
         for job in jobs:
             results.extend(job.result())
     return results
