@@ -1,0 +1,109 @@
+"""EDGE: one run of a day at a time: the lock file and the run ledger around build and send."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from digest import pipeline
+from digest.config import Config
+from digest.errors import LockedError
+from digest.store import Store
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+LOCK_NAME = ".digest.lock"
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    """What one call of `run_day` did: ran the day's job, or left it because it was already done."""
+
+    day: date
+    ran: bool
+    sent: bool
+    paths: tuple[Path, ...] = ()
+
+
+def lock_path(config: Config) -> Path:
+    """The lock file lives next to the state database: one lock per state."""
+    return config.state_path.parent / LOCK_NAME
+
+
+@contextmanager
+def exclusive(config: Config, *, wait: float) -> Iterator[None]:
+    """Hold the run lock; wait at most `wait` seconds for it, else raise LockedError."""
+    path = lock_path(config)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(path, timeout=wait)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise LockedError(
+            f"{path}: another digest run holds the lock (waited {wait:g} s); try again later"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def run_day(
+    config: Config,
+    *,
+    day: date,
+    clock: Clock,
+    send: bool,
+    wait: float,
+    force: bool = False,
+) -> RunOutcome:
+    """Build (and send) the edition of `day` unless the ledger says that day is done.
+
+    The lock makes the ledger check and the run one step: a second caller waits for the lock and
+    then finds the day done. A row left 'running' is stale (its process died: the lock is free), so
+    the day runs again. `force` runs even a done day (a manual rebuild)."""
+    with exclusive(config, wait=wait):
+        with Store.open(config.state_path) as store:
+            previous = store.run_record(day)
+            if previous is not None and previous.status == "done" and not force:
+                log.info(
+                    "run of %s already done at %s; not running it again", day, previous.finished
+                )
+                return RunOutcome(day=day, ran=False, sent=False)
+            if previous is not None and previous.status == "running":
+                log.warning(
+                    "run of %s started at %s did not finish (process stopped); running it again",
+                    day,
+                    previous.started,
+                )
+            now = clock()
+            store.begin_run(day, now)
+        started = time.perf_counter()
+        log.info("run of %s started", day)
+        try:
+            result = pipeline.build(config, day=day, now=now)
+            if send:
+                pipeline.send(config, day=day, now=now)
+        except BaseException as error:
+            _finish(config, day, clock(), f"{type(error).__name__}: {error}")
+            log.error(
+                "run of %s failed after %.2f s: %s", day, time.perf_counter() - started, error
+            )
+            raise
+        _finish(config, day, clock(), None)
+        log.info("run of %s done in %.2f s", day, time.perf_counter() - started)
+        return RunOutcome(day=day, ran=True, sent=send, paths=result.paths)
+
+
+def _finish(config: Config, day: date, now: datetime, error: str | None) -> None:
+    with Store.open(config.state_path) as store:
+        store.end_run(day, now, error)
