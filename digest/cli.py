@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
 
-from digest import __version__, pipeline, summarize
+from digest import __version__, archive, pipeline, summarize
 from digest.config import Config, load_config
 from digest.errors import DigestError
 
@@ -72,8 +73,10 @@ def main(verbose: bool) -> None:
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Take articles first seen since this date instead of since the last digest.")
 @click.option("--explain", is_flag=True, help="Also write explain.txt with every article's fate.")
+@click.option("--send", "send_after", is_flag=True,
+              help="After a successful build, send the edition (like `digest send`).")
 def build(config: Config, day: datetime | None, feeds_path: Path | None,
-          since: datetime | None, explain: bool) -> None:
+          since: datetime | None, explain: bool, send_after: bool) -> None:
     """Build one edition and print the paths of the files written."""
     now = datetime.now(UTC)
     zone = ZoneInfo(config.timezone)
@@ -86,6 +89,36 @@ def build(config: Config, day: datetime | None, feeds_path: Path | None,
         click.echo(f"Warnung: {failure.source}: {failure.message}", err=True)
     for path in result.paths:
         click.echo(str(path))
+    if send_after:
+        _send_edition(config, edition, now, dry_run=False)
+
+
+@main.command()
+@common_options
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Date of the edition (default: today in the configured time zone).")
+@click.option("--dry-run", is_flag=True,
+              help="Write digest.eml and list who would receive it; send nothing.")
+def send(config: Config, day: datetime | None, dry_run: bool) -> None:
+    """Send a built edition to every recipient not yet served (safe to repeat)."""
+    now = datetime.now(UTC)
+    edition = day.date() if day else now.astimezone(ZoneInfo(config.timezone)).date()
+    _send_edition(config, edition, now, dry_run=dry_run)
+
+
+def _send_edition(config: Config, edition: date, now: datetime, *, dry_run: bool) -> None:
+    """Send, print what happened; exit status 1 when anyone was not served."""
+    report = pipeline.send(config, day=edition, now=now, dry_run=dry_run)
+    for address in report.pending:
+        click.echo(address)
+    if report.aborted:
+        click.echo(f"Fehler: {report.aborted}", err=True)
+    else:
+        for undelivered in report.failed:
+            click.echo(f"Nicht zugestellt: {undelivered.address}: {undelivered.error}", err=True)
+    click.echo(report.summary(), err=not report.ok)
+    if not report.ok:
+        raise click.exceptions.Exit(1)
 
 
 @main.command("summarize")
@@ -104,3 +137,24 @@ def summarize_command(config: Config, source: Any, points: int, title: str | Non
         for point in points_found:
             click.echo(f"- {point}")
 
+
+@main.command()
+@common_options
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Open this edition's digest.html (default: the archive page).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port).")
+def preview(config: Config, day: datetime | None, port: int) -> None:
+    """Serve out/ on 127.0.0.1 and print the URL; stop with Ctrl+C."""
+    page = f"{day.date().isoformat()}/digest.html" if day else "index.html"
+    if not (config.out_dir / page).is_file():
+        missing = config.out_dir / page
+        raise click.ClickException(f"{missing} does not exist; run `digest build` first")
+    try:
+        server = archive.preview_server(config.out_dir, port)
+    except OSError as error:
+        raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {error.strerror}") from None
+    with server:
+        click.echo(f"http://127.0.0.1:{server.server_address[1]}/{page}")
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
