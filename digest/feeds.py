@@ -170,9 +170,9 @@ _CONTINUATION_CHARS = "".join(
     sorted(set(_CONTINUATION_BYTES.decode("cp1252", errors="ignore")) | set(_CONTINUATION_BYTES.decode("latin-1")))
 )
 _CONT = "[" + re.escape(_CONTINUATION_CHARS) + "]"
-# Lead bytes 0xC2-0xC5 (Latin-1 and Latin Extended-A letters) and 0xE2 (punctuation, euro sign):
-# the mojibake of German and European text. Rarer leads are left alone to avoid false repairs.
-_MOJIBAKE = re.compile(f"[\u00c2-\u00c5]{_CONT}|\u00e2{_CONT}{_CONT}")
+# Lead bytes 0xC2-0xC3 (the Latin-1 letters: umlauts, sharp s, accents) and 0xE2 (punctuation,
+# euro sign): the mojibake of German text. Other leads ("Ä«" is also plain text) are left alone.
+_MOJIBAKE = re.compile(f"[\u00c2\u00c3]{_CONT}|\u00e2{_CONT}{_CONT}")
 _TO_BYTE = {ch: bytes([b]) for b in range(256) for ch in {bytes([b]).decode("latin-1")}}
 _TO_BYTE.update(
     {bytes([b]).decode("cp1252"): bytes([b]) for b in range(0x80, 0xA0) if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)}
