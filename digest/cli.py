@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from digest import __version__, archive, pipeline, summarize
+from digest import schedule as scheduling
 from digest.config import Config, load_config
 from digest.errors import DigestError
 
@@ -55,13 +56,16 @@ def common_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.group()
 @click.version_option(__version__, prog_name="sipo-digest")
 @click.option("-v", "--verbose", is_flag=True, help="Log every stage.")
-def main(verbose: bool) -> None:
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Log lines as text, or one JSON object a line.")
+def main(verbose: bool, log_format: str) -> None:
     """sipo-digest: the German daily security-policy briefing."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        scheduling.JsonLogFormatter() if log_format == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
 
 
 @main.command()
@@ -158,3 +162,22 @@ def preview(config: Config, day: datetime | None, port: int) -> None:
         click.echo(f"http://127.0.0.1:{server.server_address[1]}/{page}")
         with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()
+
+
+@main.command()
+@common_options
+def schedule(config: Config) -> None:
+    """Run in the foreground: build and send every scheduled day; stop with Ctrl+C or SIGTERM.
+
+    On start, today's run happens at once if it was missed by less than schedule.grace_hours."""
+    scheduling.serve(config)
+
+
+@main.command()
+@common_options
+@click.option("--runs", "limit", type=click.IntRange(1, 100), default=7, show_default=True,
+              help="How many of the latest runs to list.")
+def status(config: Config, limit: int) -> None:
+    """Print the next scheduled run, the latest runs, failing feeds and mails not delivered."""
+    for line in scheduling.status_report(config, now=datetime.now(UTC), limit=limit):
+        click.echo(line)

@@ -91,17 +91,28 @@ def run_day(
         log.info("run of %s started", day)
         try:
             result = pipeline.build(config, day=day, now=now)
-            if send:
-                pipeline.send(config, day=day, now=now)
+            undelivered = _send(config, day, now) if send else None
         except BaseException as error:
             _finish(config, day, clock(), f"{type(error).__name__}: {error}")
             log.error(
                 "run of %s failed after %.2f s: %s", day, time.perf_counter() - started, error
             )
             raise
-        _finish(config, day, clock(), None)
-        log.info("run of %s done in %.2f s", day, time.perf_counter() - started)
-        return RunOutcome(day=day, ran=True, sent=send, paths=result.paths)
+        _finish(config, day, clock(), undelivered)
+        if undelivered:
+            log.error("run of %s built, but %s", day, undelivered)
+        else:
+            log.info("run of %s done in %.2f s", day, time.perf_counter() - started)
+        return RunOutcome(day=day, ran=True, sent=send and not undelivered, paths=result.paths)
+
+
+def _send(config: Config, day: date, now: datetime) -> str | None:
+    """Send the edition; a German summary when someone was not served (the run then counts as
+    failed, so that a restart within the grace period tries those recipients again)."""
+    report = pipeline.send(config, day=day, now=now)
+    if report.ok:
+        return None
+    return report.aborted or report.summary()
 
 
 def _finish(config: Config, day: date, now: datetime, error: str | None) -> None:

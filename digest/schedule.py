@@ -19,7 +19,7 @@ from babel.dates import format_datetime
 
 from digest.config import Config, ScheduleConfig
 from digest.errors import ConfigError, DigestError, LockedError
-from digest.runs import Clock, RunOutcome, run_day
+from digest.runs import Clock, RunOutcome, exclusive, run_day
 from digest.store import FeedHealth, RunRecord, Store
 
 log = logging.getLogger(__name__)
@@ -250,6 +250,47 @@ def status_lines(
         when = f" (zuletzt {german_datetime(since, timezone)})" if since else ""
         lines.append(f"  {feed.name}: {feed.failures}× fehlgeschlagen{when}: {feed.last_error}")
     return lines
+
+
+def status_report(config: Config, *, now: datetime, limit: int = 7) -> list[str]:
+    """Read the state and the schedule: the lines `digest status` prints."""
+    trigger = daily_trigger(config.schedule, config.timezone)
+    upcoming = next_runs(trigger, now, 1)
+    if not config.state_path.exists():
+        runs: list[RunRecord] = []
+        feeds: list[FeedHealth] = []
+        undelivered: list[tuple[str, str, str]] = []
+    else:
+        with Store.open(config.state_path) as store:
+            runs = store.recent_runs(limit)
+            feeds = store.feed_health()
+            undelivered = [
+                (run.day.isoformat(), recipient, error or status)
+                for run in runs
+                for recipient, (status, _attempts, error) in sorted(store.sends(run.day).items())
+                if status != "sent"
+            ]
+    stale = any(run.status == "running" for run in runs) and _lock_is_free(config)
+    lines = status_lines(
+        timezone=config.timezone,
+        next_run=upcoming[0] if upcoming else None,
+        runs=runs,
+        feeds=feeds,
+        stale=stale,
+    )
+    lines += ["", "Nicht zugestellte Mails:"]
+    lines += [f"  {day}  {recipient}: {reason}" for day, recipient, reason in undelivered] or [
+        "  keine"
+    ]
+    return lines
+
+
+def _lock_is_free(config: Config) -> bool:
+    try:
+        with exclusive(config, wait=0):
+            return True
+    except LockedError:
+        return False
 
 
 class JsonLogFormatter(logging.Formatter):

@@ -43,6 +43,17 @@ MIGRATIONS: tuple[str, ...] = (
         last_modified TEXT
     );
     """,
+    # The run ledger: one row per edition date, so that a day's run happens at most once.
+    """
+    CREATE TABLE runs (
+        date TEXT PRIMARY KEY,
+        status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed')),
+        started TEXT NOT NULL,
+        finished TEXT,
+        error TEXT,
+        attempts INTEGER NOT NULL DEFAULT 1
+    );
+    """,
 )
 
 
@@ -199,6 +210,40 @@ class Store:
             raise
         self._db.execute("COMMIT")
 
+    # --- run ledger (one row per edition date) ---
+
+    def begin_run(self, day: date, now: datetime) -> None:
+        """Record that the run of `day` has started (again, if an earlier attempt did not finish)."""
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO runs(date, status, started) VALUES (?, 'running', ?)"
+                " ON CONFLICT(date) DO UPDATE SET status = 'running', started = excluded.started,"
+                " finished = NULL, error = NULL, attempts = attempts + 1",
+                (day.isoformat(), _utc(now)),
+            )
+
+    def end_run(self, day: date, now: datetime, error: str | None) -> None:
+        """Record the outcome of the run of `day`: done, or failed with `error`."""
+        with self._transaction():
+            self._db.execute(
+                "UPDATE runs SET status = ?, finished = ?, error = ? WHERE date = ?",
+                ("done" if error is None else "failed", _utc(now), error, day.isoformat()),
+            )
+
+    def run_record(self, day: date) -> RunRecord | None:
+        """The ledger row of `day`, if a run of that day ever started."""
+        row = self._db.execute(
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE date = ?", (day.isoformat(),)
+        ).fetchone()
+        return _run_record(row) if row else None
+
+    def recent_runs(self, limit: int = 7) -> list[RunRecord]:
+        """The latest `limit` ledger rows, newest date first."""
+        rows = self._db.execute(
+            f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY date DESC LIMIT ?", (limit,)
+        ).fetchall()
+        return [_run_record(row) for row in rows]
+
 
 def _migrate(connection: sqlite3.Connection) -> None:
     (version,) = connection.execute("PRAGMA user_version").fetchone()
@@ -229,3 +274,32 @@ def _utc(moment: datetime) -> str:
 
 def _parse(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One ledger row: the run of an edition date, its status and when it started and ended."""
+
+    day: date
+    status: str
+    started: datetime
+    finished: datetime | None
+    error: str | None
+    attempts: int
+
+
+_RUN_COLUMNS = "date, status, started, finished, error, attempts"
+
+
+def _run_record(row: tuple[str, str, str, str | None, str | None, int]) -> RunRecord:
+    started = _parse(row[2])
+    if started is None:
+        raise StateError(f"run ledger row {row[0]} has no start time")
+    return RunRecord(
+        day=date.fromisoformat(row[0]),
+        status=row[1],
+        started=started,
+        finished=_parse(row[3]),
+        error=row[4],
+        attempts=row[5],
+    )
