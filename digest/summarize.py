@@ -288,12 +288,13 @@ def points_for_length(word_count: int) -> int:
 def _select(candidates: Sequence[_Candidate], count: int, word_budget: int) -> list[_Candidate]:
     """Greedy maximal marginal relevance: best score minus redundancy, skipping near-duplicates."""
     chosen: list[_Candidate] = []
+    taken: set[int] = set()
     used = 0
     while len(chosen) < count:
         best: tuple[float, int] | None = None
         best_candidate = None
         for candidate in candidates:
-            if candidate in chosen or used + candidate.word_count > word_budget:
+            if candidate.index in taken or used + candidate.word_count > word_budget:
                 continue
             overlap = max((_cosine(candidate.vector, c.vector) for c in chosen), default=0.0)
             if overlap >= NEAR_DUPLICATE_SIMILARITY:
@@ -304,6 +305,7 @@ def _select(candidates: Sequence[_Candidate], count: int, word_budget: int) -> l
         if best_candidate is None:
             break
         chosen.append(best_candidate)
+        taken.add(best_candidate.index)
         used += best_candidate.word_count
     return chosen
 

@@ -10,6 +10,8 @@ from digest import nlp
 from digest.errors import SummarizeError
 from digest.summarize import (
     IN_PROCESS_LIMIT,
+    KeyPointSummarizer,
+    build_document,
     is_clean_sentence,
     key_points,
     key_points_many,
@@ -120,6 +122,12 @@ def test_a_sentence_repeated_as_a_pull_quote_is_chosen_at_most_once() -> None:
     text = f"{repeated}\n\n{ARTICLE}\n\n{repeated}"
     points = key_points(text, max_points=4, word_budget=500)
     assert points.count(repeated) <= 1
+
+
+def test_the_sumy_summarizer_picks_the_same_sentences_as_key_points() -> None:
+    document = build_document(ARTICLE, title=ARTICLE_TITLE)
+    chosen = KeyPointSummarizer("de")(document, 2)  # a short article: key_points also takes 2
+    assert [str(s) for s in chosen] == key_points(ARTICLE, title=ARTICLE_TITLE, max_points=4)
 
 
 def test_a_text_of_one_sentence_yields_that_sentence() -> None:
