@@ -22,14 +22,17 @@ SHINGLE_SIZE = 3
 NUM_PERM = 64
 COPY_JACCARD = 0.5
 # Independent reports of one event: TF-IDF cosine over content stems (title words count twice).
-SAME_EVENT_COSINE = 0.42
+SAME_EVENT_COSINE = 0.35
 # Lower cosine still merges when the titles agree and rare details (names, numbers) are shared.
 SUPPORTED_COSINE = 0.22
-SUPPORTING_TITLE_COSINE = 0.3
-SHARED_ANCHORS = 3
-# Candidates for the cosine test: pairs sharing at least two of each other's strongest terms.
-SIGNATURE_TERMS = 12
-MAX_POSTING = 300
+SUPPORTING_TITLE_COSINE = 0.15
+SHARED_ANCHORS = 2
+# A rare term occurs in at most this share of the articles (and at least in 3).
+RARE_SHARE = 0.01
+# Candidates for the cosine test: pairs sharing one of their strongest, not too common terms.
+SIGNATURE_TERMS = 20
+MIN_SHARED_SIGNATURE = 1
+MAX_POSTING = 100
 MAX_GAP = timedelta(hours=72)
 
 _NUMBER = re.compile(r"^\d")
@@ -78,7 +81,7 @@ def cluster(articles: Sequence[Article]) -> Clustering:
     title_stems = [content_stems(a.title, a.language) for a in articles]
     vectors, idf = _tfidf([t * 2 + s for t, s in zip(title_stems, stems, strict=True)])
     title_vectors = [_weighted(Counter(t), idf) for t in title_stems]
-    rare_idf = sorted(idf.values())[len(idf) // 2] if idf else 0.0
+    rare_idf = _idf_of(max(3, int(RARE_SHARE * len(articles))), len(articles))
     parents = list(range(len(articles)))
     links: list[Link] = []
 
@@ -141,10 +144,14 @@ def _copy_pairs(minhashes: Sequence[MinHash]) -> list[tuple[int, int, float]]:
     return pairs
 
 
+def _idf_of(document_frequency: int, count: int) -> float:
+    return math.log((1 + count) / (1 + document_frequency)) + 1.0
+
+
 def _tfidf(documents: Sequence[Sequence[str]]) -> tuple[list[dict[str, float]], dict[str, float]]:
     frequencies = Counter(term for document in documents for term in set(document))
     count = len(documents)
-    idf = {term: math.log((1 + count) / (1 + df)) + 1.0 for term, df in frequencies.items()}
+    idf = {term: _idf_of(df, count) for term, df in frequencies.items()}
     return [_weighted(Counter(document), idf) for document in documents], idf
 
 
@@ -161,7 +168,9 @@ def _cosine(first: dict[str, float], second: dict[str, float]) -> float:
 
 
 def _candidate_pairs(vectors: Sequence[dict[str, float]]) -> list[tuple[int, int]]:
-    """Pairs sharing at least two signature terms (each article's strongest TF-IDF terms)."""
+    """Pairs sharing a signature term (one of each article's strongest TF-IDF terms).
+
+    Terms carried by more than MAX_POSTING articles are too common to point at one event."""
     postings: dict[str, list[int]] = {}
     for index, vector in enumerate(vectors):
         strongest = sorted(vector.items(), key=lambda item: -item[1])[:SIGNATURE_TERMS]
@@ -174,12 +183,12 @@ def _candidate_pairs(vectors: Sequence[dict[str, float]]) -> list[tuple[int, int
         for position, first in enumerate(documents):
             for second in documents[position + 1 :]:
                 shared[(first, second)] += 1
-    return sorted(pair for pair, n in shared.items() if n >= 2)
+    return sorted(pair for pair, n in shared.items() if n >= MIN_SHARED_SIGNATURE)
 
 
 def _shared_anchors(
     first: dict[str, float], second: dict[str, float], idf: dict[str, float], rare: float
 ) -> int:
-    """Shared numbers and rare terms (idf at least the median): details reports of one event share."""
+    """Shared numbers and rare terms (names, places): details that reports of one event share."""
     common = set(first) & set(second)
     return sum(1 for term in common if _NUMBER.match(term) or idf.get(term, 0.0) >= rare)
