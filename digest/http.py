@@ -132,7 +132,9 @@ def fetch_pages(
     every address is public (no loopback, private, link-local or cloud-metadata addresses),
     checked again on every redirect."""
     return asyncio.run(
-        _fetch_all(list(urls), config, accept=ACCEPT_PAGES, allow_private=allow_private, validators={})
+        _fetch_all(
+            list(urls), config, accept=ACCEPT_PAGES, allow_private=allow_private, validators={}
+        )
     )
 
 
@@ -194,10 +196,14 @@ async def _fetch_all(
         return []
     limiter = _Limiter(config.concurrency, config.per_host)
     timeout = httpx.Timeout(
-        connect=config.connect_timeout, read=config.read_timeout, write=config.read_timeout, pool=None
+        connect=config.connect_timeout,
+        read=config.read_timeout,
+        write=config.read_timeout,
+        pool=None,
     )
     limits = httpx.Limits(
-        max_connections=max(1, config.concurrency), max_keepalive_connections=max(1, config.concurrency)
+        max_connections=max(1, config.concurrency),
+        max_keepalive_connections=max(1, config.concurrency),
     )
     headers = {"User-Agent": USER_AGENT, "Accept": accept, "Accept-Encoding": "gzip, deflate"}
     async with httpx.AsyncClient(
@@ -241,7 +247,9 @@ async def _fetch_one(
         except (TimeoutError, httpx.TimeoutException) as error:
             if last:
                 what = "took longer than" if isinstance(error, TimeoutError) else "no answer within"
-                limit = config.total_timeout if isinstance(error, TimeoutError) else config.read_timeout
+                limit = (
+                    config.total_timeout if isinstance(error, TimeoutError) else config.read_timeout
+                )
                 return FetchFailure(
                     url=url, message=f"{url}: timeout ({what} {limit:g} s)", status="timeout"
                 )
@@ -371,7 +379,9 @@ class _Decoder:
         try:
             return self._inflater.decompress(data, room)
         except zlib.error as error:
-            raise FetchFailed(f"{self._url}: corrupt compressed body ({error})", "encoding") from None
+            raise FetchFailed(
+                f"{self._url}: corrupt compressed body ({error})", "encoding"
+            ) from None
 
 
 def _is_zlib_header(data: bytes) -> bool:

@@ -11,20 +11,62 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 # (compared lower-cased) and prefixes; collected from the analytics tools outlets commonly use.
 _TRACKING_NAMES = frozenset(
     {
-        "at_medium", "at_campaign", "at_custom1", "at_custom2", "at_custom3", "at_custom4",
-        "at_format", "at_link", "at_ptr_name", "at_bbc_team",
-        "wt_mc", "wt_zmc", "wt_cc1", "wt.mc_id", "wtmc",
-        "fbclid", "gclid", "dclid", "gclsrc", "msclkid", "yclid", "twclid", "igshid", "ttclid",
-        "mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id",
-        "vero_id", "vero_conv", "spm", "cmpid", "cmp", "icid", "ito", "xtor", "xts",
-        "ns_mchannel", "ns_source", "ns_campaign", "ns_linkname", "ns_fee",
-        "ocid", "source_rss", "ftag",
+        "at_medium",
+        "at_campaign",
+        "at_custom1",
+        "at_custom2",
+        "at_custom3",
+        "at_custom4",
+        "at_format",
+        "at_link",
+        "at_ptr_name",
+        "at_bbc_team",
+        "wt_mc",
+        "wt_zmc",
+        "wt_cc1",
+        "wt.mc_id",
+        "wtmc",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gclsrc",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "ttclid",
+        "mc_cid",
+        "mc_eid",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "vero_conv",
+        "spm",
+        "cmpid",
+        "cmp",
+        "icid",
+        "ito",
+        "xtor",
+        "xts",
+        "ns_mchannel",
+        "ns_source",
+        "ns_campaign",
+        "ns_linkname",
+        "ns_fee",
+        "ocid",
+        "source_rss",
+        "ftag",
     }
 )
 _TRACKING_PREFIXES = ("utm_", "at_", "pk_", "mtm_", "piwik_", "matomo_", "hmb_", "wt_", "_ga")
 # `ref` and `source` only count as tracking when they name a feed or newsletter channel.
 _CHANNEL_NAMES = frozenset({"ref", "source", "src", "from", "via"})
-_CHANNEL_VALUES = re.compile(r"^(rss|atom|feed|feeds|rss2|newsletter|nl|twitter|facebook|social)\b", re.I)
+_CHANNEL_VALUES = re.compile(
+    r"^(rss|atom|feed|feeds|rss2|newsletter|nl|twitter|facebook|social)\b", re.I
+)
 
 
 def is_tracking_parameter(name: str, value: str) -> bool:

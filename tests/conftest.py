@@ -68,7 +68,7 @@ class Server:
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self) -> None:  # noqa: N802 (the stdlib's naming)
+            def do_GET(self) -> None:
                 request = Request(
                     method="GET",
                     path=self.path,
@@ -99,7 +99,7 @@ class Server:
                     self.wfile.write(chunk)
                     self.wfile.flush()
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         return _Handler

@@ -25,9 +25,13 @@ DAY = date(2024, 6, 3)
 SOURCE = FeedSource(name="Test", url="http://example.org/feed.xml")
 FAST = FetchConfig(connect_timeout=1.0, read_timeout=0.5, total_timeout=2.0, retries=1)
 
+
 def _good_links(server) -> set[str]:
     """The control feed's two articles; the first link is relative, so it resolves to the server."""
-    return {server.url("/sicherheit/brigade-litauen.html"), "http://example.org/sicherheit/nato-gipfel.html"}
+    return {
+        server.url("/sicherheit/brigade-litauen.html"),
+        "http://example.org/sicherheit/nato-gipfel.html",
+    }
 
 
 def _rss(items: str, declaration: str = '<?xml version="1.0" encoding="utf-8"?>') -> bytes:
@@ -64,7 +68,9 @@ def test_double_encoded_utf8_is_repaired() -> None:
 
 
 def test_byte_order_mark_is_accepted() -> None:
-    parsed = _parse(b"\xef\xbb\xbf" + _rss("<item><title>Wehrpflicht</title><link>/a</link></item>"))
+    parsed = _parse(
+        b"\xef\xbb\xbf" + _rss("<item><title>Wehrpflicht</title><link>/a</link></item>")
+    )
     assert parsed.entries[0].title == "Wehrpflicht"
 
 
@@ -114,7 +120,9 @@ def test_undated_item_is_marked_and_future_date_clamped() -> None:
 
 
 def test_item_count_is_bounded() -> None:
-    items = "".join(f"<item><title>T{i}</title><link>/a{i}</link></item>" for i in range(MAX_ITEMS + 20))
+    items = "".join(
+        f"<item><title>T{i}</title><link>/a{i}</link></item>" for i in range(MAX_ITEMS + 20)
+    )
     parsed = _parse(_rss(items))
     assert len(parsed.entries) == MAX_ITEMS
     assert any("kept the first" in w for w in parsed.warnings)
@@ -125,7 +133,9 @@ def test_mojibake_repair_undoes_cp1252_misreading(text: str) -> None:
     assert repair_mojibake(text.encode("utf-8").decode("cp1252")) == text
 
 
-@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyzäöüßÄÖÜÉéÀàçÇñ „“‚‘–—…€»«0123456789.,:;!?-'\"()"))
+@given(
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyzäöüßÄÖÜÉéÀàçÇñ „“‚‘–—…€»«0123456789.,:;!?-'\"()")
+)
 def test_mojibake_repair_leaves_clean_text_alone(text: str) -> None:
     assert repair_mojibake(text) == text
 
@@ -256,9 +266,10 @@ def test_second_build_gets_304_and_parses_nothing(tmp_path, http_server) -> None
     server = http_server({"/good.xml": conditional, "/other.xml": Reply(status=404)})
     first, _, first_links = _build(tmp_path, server, "/other.xml")
     again, health, again_links = _build(tmp_path, server, "/other.xml")
-    assert server.requests[-2].headers.get("if-none-match") == '"g1"' or server.requests[-1].headers.get(
-        "if-none-match"
-    ) == '"g1"'
+    assert (
+        server.requests[-2].headers.get("if-none-match") == '"g1"'
+        or server.requests[-1].headers.get("if-none-match") == '"g1"'
+    )
     assert health["Gut"].last_status == "304" and health["Gut"].etag == '"g1"'
     # Rebuilding the same date gives the same digest, although nothing was parsed this time.
     assert again_links == first_links

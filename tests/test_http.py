@@ -14,8 +14,8 @@ import pytest
 from digest.config import FetchConfig
 from digest.http import (
     USER_AGENT,
-    FetchFailure,
     Fetched,
+    FetchFailure,
     Validators,
     fetch_feeds,
     fetch_pages,
@@ -96,7 +96,9 @@ def test_total_timeout_cuts_a_trickling_response(http_server) -> None:
 
 
 def test_body_over_the_size_cap_is_cut_off(http_server) -> None:
-    server = http_server({"/big": lambda request: Reply(chunks=(b"x" * 10_000 for _ in range(1000)))})
+    server = http_server(
+        {"/big": lambda request: Reply(chunks=(b"x" * 10_000 for _ in range(1000)))}
+    )
     result = _one(server.url("/big"), FetchConfig(max_bytes=50_000, retries=0))
     assert isinstance(result, FetchFailure) and result.status == "too-large"
 
@@ -126,8 +128,10 @@ def test_compressed_bodies_are_decoded(http_server, encoding, compress) -> None:
 
 def test_redirect_loop_fails_after_max_redirects(http_server) -> None:
     server = http_server(
-        {"/a": Reply(status=302, headers={"Location": "/b"}),
-         "/b": Reply(status=301, headers={"Location": "/a"})}
+        {
+            "/a": Reply(status=302, headers={"Location": "/b"}),
+            "/b": Reply(status=301, headers={"Location": "/a"}),
+        }
     )
     result = _one(server.url("/a"))
     assert isinstance(result, FetchFailure) and result.status == "redirects"
@@ -147,7 +151,10 @@ def test_conditional_get_sends_validators_and_accepts_304(http_server) -> None:
     def conditional(request: Request) -> Reply:
         if request.headers.get("if-none-match") == '"v1"':
             return Reply(status=304)
-        return Reply(body=b"<rss/>", headers={"ETag": '"v1"', "Last-Modified": "Mon, 01 Jan 2024 00:00:00 GMT"})
+        return Reply(
+            body=b"<rss/>",
+            headers={"ETag": '"v1"', "Last-Modified": "Mon, 01 Jan 2024 00:00:00 GMT"},
+        )
 
     server = http_server({"/feed.xml": conditional})
     first = _one(server.url("/feed.xml"))
@@ -211,10 +218,19 @@ def test_redirect_to_private_address_is_refused_for_pages(http_server) -> None:
 @pytest.mark.parametrize(
     "address, public",
     [
-        ("127.0.0.1", False), ("10.1.2.3", False), ("192.168.0.1", False), ("172.16.5.4", False),
-        ("169.254.169.254", False), ("::1", False), ("fe80::1", False), ("::ffff:127.0.0.1", False),
-        ("0.0.0.0", False), ("100.64.0.1", False), ("224.0.0.1", False),
-        ("93.184.216.34", True), ("2a00:1450:4001:82b::200e", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("192.168.0.1", False),
+        ("172.16.5.4", False),
+        ("169.254.169.254", False),
+        ("::1", False),
+        ("fe80::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("0.0.0.0", False),
+        ("100.64.0.1", False),
+        ("224.0.0.1", False),
+        ("93.184.216.34", True),
+        ("2a00:1450:4001:82b::200e", True),
     ],
 )
 def test_public_address_rule(address: str, public: bool) -> None:
