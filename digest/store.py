@@ -9,8 +9,10 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from digest.errors import StateError
+from digest.extract import ExtractedPage
 from digest.models import Article
 
 # Each entry upgrades the schema by one version; never edit a released entry, append a new one.
@@ -53,6 +55,36 @@ MIGRATIONS: tuple[str, ...] = (
         error TEXT,
         attempts INTEGER NOT NULL DEFAULT 1
     );
+    """,
+    # The send ledger: one row per edition date and recipient (mail.py).
+    """
+    CREATE TABLE sends (
+        digest_date TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        message_id TEXT,
+        first_attempt TEXT,
+        last_attempt TEXT,
+        sent_at TEXT,
+        PRIMARY KEY (digest_date, recipient)
+    );
+    """,
+    # The page cache: the extracted main text of article pages by canonical URL (pipeline).
+    """
+    CREATE TABLE pages (
+        url TEXT PRIMARY KEY,
+        fetched_at TEXT NOT NULL,
+        error TEXT,
+        title TEXT,
+        author TEXT,
+        published TEXT,
+        text TEXT,
+        language TEXT,
+        paywalled INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX pages_fetched_at ON pages(fetched_at);
     """,
 )
 
@@ -244,13 +276,116 @@ class Store:
         ).fetchall()
         return [_run_record(row) for row in rows]
 
+    # --- send ledger (one row per edition date and recipient; see mail.py) ---
+
+    def unsent(self, day: date, recipients: Iterable[str]) -> list[str]:
+        """The recipients (lower-cased addresses) whose message for `day` no server accepted yet."""
+        sent = {
+            recipient
+            for (recipient,) in self._db.execute(
+                "SELECT recipient FROM sends WHERE digest_date = ? AND status = 'sent'",
+                (day.isoformat(),),
+            )
+        }
+        return [r for r in recipients if r not in sent]
+
+    def record_send(
+        self,
+        day: date,
+        recipient: str,
+        status: str,
+        now: datetime,
+        *,
+        error: str | None = None,
+        message_id: str | None = None,
+    ) -> None:
+        """'pending' counts an attempt; 'sent' (server accepted) and 'failed' close it."""
+        at = _utc(now)
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO sends(digest_date, recipient, status, attempts, first_attempt,"
+                " last_attempt) VALUES (?, ?, 'pending', 0, ?, ?)"
+                " ON CONFLICT(digest_date, recipient) DO NOTHING",
+                (day.isoformat(), recipient, at, at),
+            )
+            if status == "pending":
+                self._db.execute(
+                    "UPDATE sends SET status = 'pending', attempts = attempts + 1,"
+                    " last_attempt = ? WHERE digest_date = ? AND recipient = ?",
+                    (at, day.isoformat(), recipient),
+                )
+            elif status == "sent":
+                self._db.execute(
+                    "UPDATE sends SET status = 'sent', sent_at = ?, message_id = ?,"
+                    " last_error = NULL WHERE digest_date = ? AND recipient = ?",
+                    (at, message_id, day.isoformat(), recipient),
+                )
+            elif status == "failed":
+                self._db.execute(
+                    "UPDATE sends SET status = 'failed', last_error = ?"
+                    " WHERE digest_date = ? AND recipient = ? AND status != 'sent'",
+                    (error, day.isoformat(), recipient),
+                )
+            else:
+                raise ValueError(f"unknown send status {status!r}")
+
+    def sends(self, day: date) -> dict[str, tuple[str, int, str | None]]:
+        """recipient -> (status, attempts, last error) for the edition of `day`."""
+        rows = self._db.execute(
+            "SELECT recipient, status, attempts, last_error FROM sends WHERE digest_date = ?",
+            (day.isoformat(),),
+        )
+        return {recipient: (status, attempts, error) for recipient, status, attempts, error in rows}
+
+    # --- page cache (one row per canonical article URL; see pipeline._full_texts) ---
+
+    def cached_pages(self, urls: Iterable[str]) -> dict[str, CachedPage]:
+        """The cached page of each of `urls` that was ever fetched, by URL."""
+        found: dict[str, CachedPage] = {}
+        for url in dict.fromkeys(urls):
+            row = self._db.execute(
+                "SELECT url, fetched_at, error, title, author, published, text, language,"
+                " paywalled FROM pages WHERE url = ?",
+                (url,),
+            ).fetchone()
+            if row is not None:
+                found[url] = _cached_page(row)
+        return found
+
+    def cache_pages(self, pages: Iterable[CachedPage]) -> None:
+        """Remember fetched pages (or why they failed), replacing what was cached for their URLs."""
+        rows = []
+        for cached in pages:
+            page = cached.page
+            rows.append(
+                (
+                    cached.url,
+                    _utc(cached.fetched_at),
+                    cached.error,
+                    page.title if page else None,
+                    page.author if page else None,
+                    page.date.isoformat() if page and page.date else None,
+                    page.text if page else None,
+                    page.language if page else None,
+                    int(page.paywalled) if page else 0,
+                )
+            )
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO pages(url, fetched_at, error, title, author, published,"
+                " text, language, paywalled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
 
 def _migrate(connection: sqlite3.Connection) -> None:
     (version,) = connection.execute("PRAGMA user_version").fetchone()
     if version > len(MIGRATIONS):
         raise sqlite3.DatabaseError(f"schema version {version} is newer than this program")
     for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-        connection.executescript(f"BEGIN IMMEDIATE; {script}; PRAGMA user_version = {number}; COMMIT;")
+        connection.executescript(
+            f"BEGIN IMMEDIATE; {script}; PRAGMA user_version = {number}; COMMIT;"
+        )
 
 
 def _dump(article: Article) -> str:
@@ -303,3 +438,29 @@ def _run_record(row: tuple[str, str, str, str | None, str | None, int]) -> RunRe
         error=row[4],
         attempts=row[5],
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CachedPage:
+    """An article page as last fetched: its extracted main text, or the error that stopped it."""
+
+    url: str
+    fetched_at: datetime
+    page: ExtractedPage | None
+    error: str | None = None
+
+
+def _cached_page(row: tuple[Any, ...]) -> CachedPage:
+    url, fetched_at, error, title, author, published, text, language, paywalled = row
+    page = None
+    if error is None:
+        page = ExtractedPage(
+            title=title,
+            author=author,
+            date=_parse(published),
+            text=text or "",
+            language=language,
+            paywalled=bool(paywalled),
+        )
+    fetched = datetime.fromisoformat(fetched_at)
+    return CachedPage(url=url, fetched_at=fetched, page=page, error=error)

@@ -1,0 +1,59 @@
+"""The state database: seen articles, the digest window, idempotent rebuilds, feed health."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+from digest.models import Article
+from digest.store import Store
+
+T0 = datetime(2024, 6, 3, 6, 0, tzinfo=UTC)
+
+
+def _article(url: str) -> Article:
+    return Article(url=url, title="T", source="S", published=T0, text="x")
+
+
+def test_store_uses_wal(tmp_path) -> None:
+    with Store.open(tmp_path / "s.sqlite") as store:
+        assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_each_article_belongs_to_one_digest_and_rebuilds_are_idempotent(tmp_path) -> None:
+    with Store.open(tmp_path / "s.sqlite") as store:
+        store.remember([_article("http://e.de/a"), _article("http://e.de/b")], T0)
+        day1 = date(2024, 6, 3)
+        assert [a.url for a in store.window(day1, None)] == ["http://e.de/a", "http://e.de/b"]
+        store.assign(day1, ["http://e.de/a"], T0)
+        later = T0 + timedelta(hours=1)
+        store.remember([_article("http://e.de/a"), _article("http://e.de/c")], later)
+        # Rebuilding day 1 keeps what it showed; day 2 only gets what was first seen since.
+        assert "http://e.de/a" in [a.url for a in store.window(day1, None)]
+        assert [a.url for a in store.window(date(2024, 6, 4), None)] == ["http://e.de/c"]
+
+
+def test_since_compares_instants_across_time_zones(tmp_path) -> None:
+    with Store.open(tmp_path / "s.sqlite") as store:
+        store.remember([_article("http://e.de/a")], T0)  # 06:00 UTC = 08:00 in Berlin (summer)
+        berlin = timezone(timedelta(hours=2))
+        assert store.window(date(2024, 6, 3), datetime(2024, 6, 3, 7, 30, tzinfo=berlin))
+        assert not store.window(date(2024, 6, 3), datetime(2024, 6, 3, 8, 30, tzinfo=berlin))
+
+
+def test_permalink_guid_already_stored_is_the_same_article(tmp_path) -> None:
+    with Store.open(tmp_path / "s.sqlite") as store:
+        store.remember([_article("http://e.de/a")], T0, {"http://e.de/a": "http://e.de/p/1"})
+        store.remember([_article("http://e.de/a2")], T0, {"http://e.de/a2": "http://e.de/p/1"})
+        assert [a.url for a in store.window(date(2024, 6, 3), None)] == ["http://e.de/a"]
+
+
+def test_feed_health_counts_failures_and_keeps_validators_on_304(tmp_path) -> None:
+    with Store.open(tmp_path / "s.sqlite") as store:
+        store.record_feed("F", T0, None, "200", url="http://e.de/f", etag='"1"')
+        store.record_feed("F", T0, "timeout", "timeout", url="http://e.de/f")
+        store.record_feed("F", T0, "timeout", "timeout", url="http://e.de/f")
+        (health,) = store.feed_health()
+        assert health.failures == 2 and health.last_error == "timeout" and health.etag == '"1"'
+        store.record_feed("F", T0, None, "304", url="http://e.de/f")
+        (health,) = store.feed_health()
+        assert health.failures == 0 and health.last_status == "304" and health.etag == '"1"'
