@@ -1,4 +1,4 @@
-"""Stories from articles: near-duplicate clustering by MinHash LSH and TF-IDF cosine over candidates."""
+"""Stories from articles: near-duplicates by MinHash LSH, TF-IDF cosine over candidate pairs."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ class Link:
 
 @dataclass(frozen=True, slots=True)
 class Clustering:
-    """Groups of article indices (each article in exactly one group) and the links that made them."""
+    """Groups of article indices (each article in exactly one) and the links that made them."""
 
     groups: tuple[tuple[int, ...], ...]
     links: tuple[Link, ...]

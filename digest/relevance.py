@@ -1,4 +1,4 @@
-"""Weighted term lists from topics.toml and what they say about an article: relevance and Ressort."""
+"""Weighted term lists from topics.toml and what they say of an article: relevance, Ressort."""
 
 from __future__ import annotations
 
@@ -94,60 +94,67 @@ class Lexicon:
 
     def match_word(self, word: str) -> Term | None:
         """The most specific term (longest fragment) matching one word or its hyphenated parts."""
-        best = self._match_cached(word)
-        return best
+        return self._lookup(word)[1]
 
-    @functools.lru_cache(maxsize=200_000)  # noqa: B019 - lexicons live as long as the process
-    def _match_cached(self, word: str) -> Term | None:
+    @functools.cached_property
+    def _seen(self) -> dict[str, tuple[str, Term | None]]:
+        return {}
+
+    def _lookup(self, word: str) -> tuple[str, Term | None]:
+        """The word's stem and best term, remembered: news vocabulary repeats a lot."""
+        known = self._seen.get(word)
+        if known is not None:
+            return known
         variants = [word.replace("-", "")]
         if "-" in word:
             variants += [part for part in word.split("-") if part]
-        found: list[Term] = []
-        for variant in variants:
-            found.extend(self._matches_of(variant))
-        if not found:
-            return None
-        return max(found, key=lambda t: (len(t.fragment), abs(t.weight)))
+        found = [term for variant in variants for term in self._matches_of(variant)]
+        best = max(found, key=lambda t: (len(t.fragment), abs(t.weight))) if found else None
+        result = (stem(word, self.language), best)
+        if len(self._seen) < 500_000:
+            self._seen[word] = result
+        return result
+
+    @functools.cached_property
+    def _fragment_lengths(self) -> dict[str, tuple[int, ...]]:
+        return {
+            kind: tuple(sorted({len(fragment) for fragment in terms}))
+            for kind, terms in self._by_kind.items()
+        }
 
     def _matches_of(self, word: str) -> Iterable[Term]:
-        index = self._by_kind
+        index, lengths = self._by_kind, self._fragment_lengths
         folded, stemmed = fold(word), stem(word, self.language)
         if (term := index["stem"].get(stemmed)) is not None:
             yield term
-        for end in range(2, len(folded) + 1):
-            if (term := index["prefix"].get(folded[:end])) is not None:
+        for size in lengths["prefix"]:
+            if size <= len(folded) and (term := index["prefix"].get(folded[:size])) is not None:
                 yield term
-        for start in range(len(stemmed) - 1):
-            if (term := index["suffix"].get(stemmed[start:])) is not None:
+        for size in lengths["suffix"]:
+            if size <= len(stemmed) and (term := index["suffix"].get(stemmed[-size:])):
                 yield term
-        infixes = index["infix"]
-        if infixes:
-            for start in range(len(folded)):
-                for end in range(start + 3, len(folded) + 1):
-                    if (term := infixes.get(folded[start:end])) is not None:
-                        yield term
+        for size in lengths["infix"]:
+            for start in range(len(folded) - size + 1):
+                if (term := index["infix"].get(folded[start : start + size])) is not None:
+                    yield term
 
     def matches(self, words: Sequence[str]) -> list[Term]:
-        """Every term occurrence in a word sequence; a word counts once, phrases take their words."""
+        """Every term occurring in a word sequence; a word counts once, a phrase takes its words."""
         hits: list[Term] = []
         phrases = self._phrases
-        skip_until = 0
-        for position, word in enumerate(words):
-            if position < skip_until:
-                continue
-            if phrases:
-                first = stem(word, self.language)
-                for stems, term in phrases.get(first, ()):
-                    window = words[position : position + len(stems)]
-                    if tuple(stem(w, self.language) for w in window) == stems:
-                        hits.append(term)
-                        skip_until = position + len(stems)
-                        break
-                if position < skip_until:
-                    continue
-            term = self.match_word(word)
+        looked_up = [self._lookup(word) for word in words]
+        position = 0
+        while position < len(looked_up):
+            word_stem, term = looked_up[position]
+            step = 1
+            for stems, phrase in phrases.get(word_stem, ()):
+                window = looked_up[position : position + len(stems)]
+                if tuple(s for s, _ in window) == stems:
+                    term, step = phrase, len(stems)
+                    break
             if term is not None:
                 hits.append(term)
+            position += step
         return hits
 
 
@@ -165,7 +172,7 @@ class Topics:
 
     @property
     def section_titles(self) -> tuple[str, ...]:
-        return tuple(title for title, _ in self.sections) + (self.fallback_section,)
+        return (*(title for title, _ in self.sections), self.fallback_section)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,8 +185,8 @@ class Score:
 
 def score_text(title: str, text: str, lexicon: Lexicon, topics: Topics) -> Score:
     """Title terms count title_weight times; text terms per sqrt(length / reference_words)."""
-    title_hits = lexicon.matches(nlp.words(title))
-    text_words = nlp.words(text)
+    title_hits = lexicon.matches(_words(title))
+    text_words = _words(text)
     text_hits = lexicon.matches(text_words)
     length_factor = math.sqrt(max(len(text_words), topics.reference_words) / topics.reference_words)
     value = topics.title_weight * _damped_sum(title_hits) + _damped_sum(text_hits) / length_factor
@@ -192,8 +199,14 @@ def score_text(title: str, text: str, lexicon: Lexicon, topics: Topics) -> Score
     return Score(value=round(value, 3), terms=tuple(f"{w}({v:+.1f})" for w, v in strongest[:6]))
 
 
+@functools.lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[str, ...]:
+    """The words of a text, kept for the next lexicon: every article meets ten of them."""
+    return tuple(nlp.words(text))
+
+
 def _damped_sum(hits: Sequence[Term]) -> float:
-    """Sum of weights where the n-th repeat of a term adds less (1 + ln n), against keyword stuffing."""
+    """Sum of weights; n repeats of a term count 1 + ln n times, against keyword stuffing."""
     counts = Counter(hits)
     return sum(term.weight * (1.0 + math.log(count)) for term, count in counts.items())
 

@@ -33,7 +33,7 @@ EXTRA_OUTLET_BONUS = 0.5
 
 @dataclass(frozen=True, slots=True)
 class Selection:
-    """The chosen stories grouped in sections (key points still empty) and why each article fared."""
+    """The chosen stories in sections (key points still empty) and why each article fared."""
 
     sections: tuple[Section, ...]
     top: tuple[str, ...]

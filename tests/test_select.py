@@ -139,7 +139,7 @@ def test_stories_within_a_section_are_most_important_first() -> None:
 
 
 def test_lead_is_the_most_complete_version_not_a_teaser() -> None:
-    rows, articles = _articles()
+    _, articles = _articles()
     selection = select(articles, UNLIMITED, now=NOW)
     for story in (s for sec in selection.sections for s in sec.stories):
         if story.others:
@@ -170,7 +170,7 @@ def test_top_lists_the_most_important_shown_stories() -> None:
 
 
 def test_explain_has_a_line_for_every_article_including_dropped_ones_with_reason() -> None:
-    rows, articles = _articles()
+    _, articles = _articles()
     selection = select(articles, SelectConfig(max_per_section=2, max_total=9), now=NOW)
     lines = [line for line in selection.explain if not line.startswith("#")]
     for article in articles:
@@ -186,9 +186,16 @@ def test_multi_outlet_story_is_told_once_with_all_its_outlets() -> None:
     selection = select(articles, UNLIMITED, now=NOW)
     ids = {_article(r).url: r["id"] for r in rows}
     story = next(
-        s for sec in selection.sections for s in sec.stories if ids[s.lead.url].startswith("nato-luft")
+        s
+        for sec in selection.sections
+        for s in sec.stories
+        if ids[s.lead.url].startswith("nato-luft")
     )
-    assert {ids[a.url] for a in story.articles} == {"nato-luft-1", "nato-luft-2", "nato-luft-teaser"}
+    assert {ids[a.url] for a in story.articles} == {
+        "nato-luft-1",
+        "nato-luft-2",
+        "nato-luft-teaser",
+    }
     assert ids[story.lead.url] != "nato-luft-teaser"
 
 
@@ -208,7 +215,9 @@ def _plain(title: str, text: str, language: str = "de") -> Article:
 
 def test_inflected_and_compound_forms_match_the_terms() -> None:
     topics = load_topics()
-    article = _plain("Raketenangriffe auf Stellungen", "Die Luftabwehrsysteme der Soldaten versagten.")
+    article = _plain(
+        "Raketenangriffe auf Stellungen", "Die Luftabwehrsysteme der Soldaten versagten."
+    )
     assert relevance(article, topics).value >= 3.0
 
 
@@ -218,7 +227,9 @@ def test_teaser_of_one_sentence_about_security_passes_the_threshold() -> None:
 
 
 def test_sport_report_is_below_the_threshold() -> None:
-    article = _plain("Pokalspiel: Stürmer trifft doppelt", "Der Trainer lobte seine Spieler nach dem Sieg.")
+    article = _plain(
+        "Pokalspiel: Stürmer trifft doppelt", "Der Trainer lobte seine Spieler nach dem Sieg."
+    )
     assert relevance(article, load_topics()).value < SelectConfig().threshold
 
 
@@ -280,7 +291,9 @@ def test_different_events_on_the_same_topic_stay_apart() -> None:
 def test_copies_far_apart_in_time_are_not_merged() -> None:
     _, articles = _articles()
     first = articles[0]
-    later = replace(first, url="https://example.org/spaeter", published=first.published + timedelta(days=5))
+    later = replace(
+        first, url="https://example.org/spaeter", published=first.published + timedelta(days=5)
+    )
     groups = cluster([first, later]).groups
     assert len(groups) == 2
 
