@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import ssl
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -11,9 +14,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from digest import archive, feeds, http, render, select, summarize
+from digest import archive, extract, feeds, http, mail, render, select, summarize
 from digest.config import Config, load_feed_list
-from digest.errors import FeedError, FetchError, SummarizeError
+from digest.errors import ExtractError, FeedError, FetchError, MailError, SummarizeError
 from digest.models import (
     Article,
     Digest,
@@ -24,10 +27,14 @@ from digest.models import (
     Story,
     is_web_url,
 )
-from digest.store import Store
+from digest.store import CachedPage, Store
 from digest.urls import canonical_url
 
 log = logging.getLogger(__name__)
+
+# A page that could not be fetched or had no main text is tried again after this long; one that
+# was extracted is never fetched again (its URL names the same article).
+PAGE_RETRY_AFTER = timedelta(hours=6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +66,9 @@ def build(
             store.remember(fresh, now, guids)
             if since is None and config.window_hours > 0:
                 since = now - timedelta(hours=config.window_hours)
-            articles = [a for a in store.window(day, since) if a.language in config.languages]
+            articles = store.window(day, since)
+        with _stage("extract"):
+            articles = _full_texts(articles, config, store, now)
         with _stage("select"):
             selection = select.select(articles, config.select, now=now)
         with _stage("summarize"):
@@ -185,6 +194,42 @@ def _articles(
     return list(seen.values()), guids
 
 
+def _full_texts(
+    articles: Sequence[Article], config: Config, store: Store, now: datetime
+) -> list[Article]:
+    """Texts cleaned, teasers replaced by their page's main text, languages detected; only the
+    configured languages go on. Pages come from the cache, or are fetched together (links from
+    feeds: http(s) only, no private addresses unless extract.allow_private) and cached."""
+    settings = config.extract
+    wanted = [a.url for a in articles if extract.needs_page(a, settings.min_words)]
+    cached = store.cached_pages(wanted)
+    retry_before = now - PAGE_RETRY_AFTER
+    stale = [
+        url
+        for url in wanted
+        if url not in cached or (cached[url].page is None and cached[url].fetched_at < retry_before)
+    ]
+    fetched = []
+    for url, result in zip(
+        stale,
+        http.fetch_pages(stale, config.fetch, allow_private=settings.allow_private),
+        strict=True,
+    ):
+        try:
+            if isinstance(result, http.FetchFailure):
+                raise http.FetchFailed(result.message, result.status)
+            fetched.append(CachedPage(url, now, extract.extract_page(result.body, url=result.url)))
+        except (FetchError, ExtractError) as error:
+            log.info("page %s: teaser kept: %s", url, error)
+            fetched.append(CachedPage(url, now, None, str(error)))
+    store.cache_pages(fetched)
+    pages = {c.url: c.page for c in cached.values()} | {c.url: c.page for c in fetched}
+    done = [
+        extract.full_article(a, pages.get(a.url), min_words=settings.min_words) for a in articles
+    ]
+    return [a for a in done if a.language in config.languages]
+
+
 def _guid_key(source: FeedSource, entry: Entry) -> str | None:
     """A permalink guid names the article wherever it appears; any other guid only in its feed.
     A guid that is a site's front page names no article."""
@@ -239,3 +284,58 @@ def _stage(name: str) -> Iterator[None]:
     started = time.perf_counter()
     yield
     log.info("stage %s took %.2f s", name, time.perf_counter() - started)
+
+
+def send(
+    config: Config,
+    *,
+    day: date,
+    now: datetime,
+    dry_run: bool = False,
+    ssl_context: ssl.SSLContext | None = None,
+    backoff: float = 5.0,
+) -> mail.SendReport:
+    """Send the built edition of `day` to every recipient not yet served; write its digest.eml."""
+    settings = config.email
+    mail.check_settings(settings)
+    recipients = mail.load_recipients(settings)
+    letter = _letter(config, day)
+    copy = mail.archive_copy(letter, config=settings, now=now)
+    archive.write_atomic(archive.edition_dir(config.out_dir, day) / "digest.eml", copy.as_bytes())
+    with Store.open(config.state_path) as store:
+        if dry_run:
+            return mail.plan(letter, recipients, store)
+        password = mail.read_password(settings, os.environ)
+        with _stage("send"):
+            return mail.deliver(
+                letter,
+                recipients,
+                store,
+                settings,
+                now=now,
+                password=password,
+                ssl_context=ssl_context,
+                backoff=backoff,
+            )
+
+
+def _letter(config: Config, day: date) -> mail.Letter:
+    """The built edition of `day` read back from out/: subject, text and HTML."""
+    folder = archive.edition_dir(config.out_dir, day)
+    try:
+        text = (folder / "digest.txt").read_text(encoding="utf-8")
+        html = (folder / "digest.html").read_text(encoding="utf-8")
+        data = json.loads((folder / "digest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise MailError(
+            f"{folder}: no built edition ({Path(error.filename).name} missing);"
+            f" run `digest build --date {day.isoformat()}` first"
+        ) from None
+    except (OSError, ValueError) as error:
+        raise MailError(f"{folder}: cannot read the built edition: {error}") from None
+    if data.get("date") != day.isoformat():
+        raise MailError(f"{folder}/digest.json is the edition of {data.get('date')!r}, not {day}")
+    subject = mail.make_subject(
+        config.email.subject, day, render.german_long_date(day), str(data.get("title", ""))
+    )
+    return mail.Letter(day=day, subject=subject, text=text, html=html)
