@@ -19,6 +19,15 @@ log = logging.getLogger(__name__)
 _EDITION_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 def edition_dir(out_dir: Path, day: date) -> Path:
     return out_dir / day.isoformat()
 
@@ -29,6 +38,8 @@ def write_atomic(path: Path, data: str | bytes) -> Path:
     payload = data.encode("utf-8") if isinstance(data, str) else data
     handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp creates 0600; an archive is meant to be read (and served), so honour the umask.
+        os.fchmod(handle, 0o666 & ~_UMASK)
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
             stream.flush()
