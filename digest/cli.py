@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from digest import __version__, archive, pipeline, summarize
+from digest import __version__, archive, pipeline, runs, summarize
 from digest import schedule as scheduling
 from digest.config import Config, load_config
 from digest.errors import DigestError
@@ -86,15 +86,16 @@ def build(config: Config, day: datetime | None, feeds_path: Path | None,
     zone = ZoneInfo(config.timezone)
     edition = day.date() if day else now.astimezone(zone).date()
     start = datetime.combine(since.date(), time(), zone) if since else None
-    result = pipeline.build(
-        config, day=edition, now=now, feeds_path=feeds_path, since=start, explain=explain
-    )
-    for failure in result.failures:
-        click.echo(f"Warnung: {failure.source}: {failure.message}", err=True)
-    for path in result.paths:
-        click.echo(str(path))
-    if send_after:
-        _send_edition(config, edition, now, dry_run=False)
+    with runs.exclusive(config, wait=runs.MANUAL_LOCK_WAIT_SECONDS):
+        result = pipeline.build(
+            config, day=edition, now=now, feeds_path=feeds_path, since=start, explain=explain
+        )
+        for failure in result.failures:
+            click.echo(f"Warnung: {failure.source}: {failure.message}", err=True)
+        for path in result.paths:
+            click.echo(str(path))
+        if send_after:
+            _send_edition(config, edition, now, dry_run=False)
 
 
 @main.command()
@@ -107,7 +108,8 @@ def send(config: Config, day: datetime | None, dry_run: bool) -> None:
     """Send a built edition to every recipient not yet served (safe to repeat)."""
     now = datetime.now(UTC)
     edition = day.date() if day else now.astimezone(ZoneInfo(config.timezone)).date()
-    _send_edition(config, edition, now, dry_run=dry_run)
+    with runs.exclusive(config, wait=runs.MANUAL_LOCK_WAIT_SECONDS):
+        _send_edition(config, edition, now, dry_run=dry_run)
 
 
 def _send_edition(config: Config, edition: date, now: datetime, *, dry_run: bool) -> None:

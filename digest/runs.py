@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 LOCK_NAME = ".digest.lock"
+# How long a manual `digest build` or `digest send` waits for a run in progress.
+MANUAL_LOCK_WAIT_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""The daily run: on time across DST, missed runs within the grace period, once per date, clean stop."""
+"""The daily run: on time across DST, missed runs within the grace, once per date, clean stop."""
 
 from __future__ import annotations
 
@@ -101,12 +101,12 @@ def test_time_may_name_seconds() -> None:
 
 @pytest.mark.parametrize("text", ["6", "24:00", "06:60", "06:00:60", "6 Uhr", "", "06:00am"])
 def test_malformed_time_is_a_config_error(text: str) -> None:
-    with pytest.raises(ConfigError, match="schedule.time"):
+    with pytest.raises(ConfigError, match=r"schedule\.time"):
         parse_time(text)
 
 
 def test_malformed_days_are_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="schedule.days"):
+    with pytest.raises(ConfigError, match=r"schedule\.days"):
         daily_trigger(ScheduleConfig(days="montag"), "Europe/Berlin")
 
 
@@ -209,6 +209,25 @@ def test_a_held_lock_makes_a_second_run_fail_with_a_clear_message(tmp_path: Path
         run_day(config, day=MONDAY, clock=at(MONDAY, 6), send=False, wait=0.2)
     assert ledger(config) == []
     assert lock_path(config).parent == config.state_path.parent
+
+
+def test_a_manual_build_during_a_run_exits_with_a_clear_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from digest import cli, runs
+
+    monkeypatch.setattr(runs, "MANUAL_LOCK_WAIT_SECONDS", 0.2)
+    config = config_for(tmp_path)
+    with exclusive(config, wait=0):
+        result = CliRunner().invoke(
+            cli.main,
+            ["build", "--out", str(config.out_dir), "--feeds", str(FEEDS / "list.toml")],
+        )
+    assert result.exit_code == 1
+    assert "another digest run holds the lock" in result.output
+    assert not list(config.out_dir.glob("20*"))
 
 
 def test_a_running_row_whose_lock_is_free_is_stale_and_runs_again(tmp_path: Path) -> None:
@@ -424,6 +443,28 @@ def test_a_killed_run_leaves_no_partial_edition_and_runs_again_on_start(
     assert ledger_rows(out / "state.sqlite") == [(today, "done", 2)]
 
 
+def test_sigterm_during_a_triggered_run_stops_after_it(
+    tmp_path: Path, http_server: Callable[..., object], processes: Callable[[Path], Process]
+) -> None:
+    slow = Reply(body=(FEEDS / "alpha.xml").read_bytes(), delay=3.0,
+                 headers={"Content-Type": "application/rss+xml"})
+    server = http_server({"/alpha.xml": slow})
+    feeds = slow_feed_list(tmp_path, server.url("/alpha.xml"))  # type: ignore[attr-defined]
+    fire = (datetime.now(BERLIN) + timedelta(seconds=8)).replace(microsecond=0)
+    if fire.date() != datetime.now(BERLIN).date():
+        pytest.skip("too close to midnight for a same-day trigger")
+    config = write_config(tmp_path, feeds=feeds, run_at=fire.strftime("%H:%M:%S"), grace=1.0)
+    process = processes(config)
+    process.wait_for(f"run of {fire.date().isoformat()} started", timeout=30)
+    assert process.stop(signal.SIGTERM) == 0
+    said = process.messages()
+    done = next(i for i, m in enumerate(said) if f"run of {fire.date().isoformat()} done" in m)
+    signalled = next(i for i, m in enumerate(said) if "received SIGTERM" in m)
+    assert signalled < done < said.index("scheduler stopped")
+    assert_no_partial_files(tmp_path / "out")
+    assert ledger_rows(tmp_path / "out" / "state.sqlite") == [(fire.date().isoformat(), "done", 1)]
+
+
 # --- end to end with a real SMTP server ----------------------------------------------------------
 
 
@@ -434,7 +475,7 @@ class Inbox:
         self.messages: list[bytes] = []
         self.arrived: list[datetime] = []
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         self.messages.append(envelope.content)  # type: ignore[attr-defined]
         self.arrived.append(datetime.now(BERLIN))
         return "250 OK"
