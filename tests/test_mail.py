@@ -687,3 +687,36 @@ def test_cli_send_twice_exits_zero_and_sends_nothing_the_second_time(
     assert (first.exit_code, second.exit_code) == (0, 0)
     assert "Bereits an alle 3 Empfänger versandt" in second.output
     assert len(mailbox.received) == 3
+
+
+def test_cli_build_with_send_builds_the_edition_and_delivers_it(
+    tmp_path: Path, smtp_server: Callable[..., tuple[Mailbox, int]]
+) -> None:
+    mailbox, port = smtp_server("none")
+    feeds = Path(__file__).resolve().parent / "data" / "feeds" / "list.toml"
+    path = tmp_path / "digest.toml"
+    path.write_text(
+        f"""
+[digest]
+out_dir = "out"
+feeds = "{feeds.as_posix()}"
+
+[email]
+host = "127.0.0.1"
+port = {port}
+security = "none"
+from = "Lagebild <briefing@example.org>"
+to = ["a@example.org"]
+""",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        main, ["build", "--send", "--config", str(path), "--date", "2026-11-29"]
+    )
+    assert result.exit_code == 0, result.output
+    (received,) = mailbox.received
+    message = received.message
+    assert message["Subject"] == GERMAN_SUBJECT
+    built_text = (tmp_path / "out" / "2026-11-29" / "digest.txt").read_text(encoding="utf-8")
+    received_text = message.get_body(("plain",)).get_content()
+    assert received_text.splitlines() == built_text.splitlines()
