@@ -188,25 +188,42 @@ def underline(title: str, char: str = "=") -> str:
 
 
 def reference_lines(references: Sequence[tuple[int, str]], width: int = TEXT_WIDTH) -> str:
-    """'[n] URL' lines; a URL that does not fit beside its number stands alone on the next line.
+    """'[n] URL' lines, never wider than `width`.
 
-    A URL is never broken: mail clients and terminals link only an unbroken URL, so a broken one
-    would be a dead link. A URL longer than `width` is therefore the one thing that may exceed the
-    width, and only on a line of its own holding nothing else (see is_long_url_line).
+    A URL too long for its line is written the way RFC 3986 (appendix C) describes for URLs in
+    plain text: inside angle brackets, broken after a '/', '-', '?', '&' or '=' where possible, the
+    continuation lines indented; readers and tools drop the whitespace to get the URL back.
     """
     lines: list[str] = []
     for number, url in references:
-        label = f"[{number}]"
-        if len(label) + 1 + len(url) <= width:
-            lines.append(f"{label} {url}")
+        label = f"[{number}] "
+        if len(label) + len(url) <= width:
+            lines.append(label + url)
         else:
-            lines.extend((label, url))
+            lines.extend(_broken_url(url, label, width))
     return "\n".join(lines)
 
 
-def is_long_url_line(line: str, width: int = TEXT_WIDTH) -> bool:
-    """True for the one kind of line allowed past `width`: a lone http(s) URL, nothing else."""
-    return len(line) > width and line == line.strip() and " " not in line and is_web_url(line)
+_URL_BREAK_AFTER = "/-?&=_.~"
+
+
+def _broken_url(url: str, label: str, width: int) -> list[str]:
+    indent = " " * len(label)
+    rest, lines, prefix = f"<{url}>", [], label
+    while len(prefix) + len(rest) > width:
+        room = width - len(prefix)
+        cut = max((rest.rfind(c, 0, room) + 1 for c in _URL_BREAK_AFTER), default=0)
+        cut = cut if cut > room // 2 else room
+        lines.append(prefix + rest[:cut])
+        rest, prefix = rest[cut:], indent
+    lines.append(prefix + rest)
+    return lines
+
+
+def joined_url(lines: Sequence[str]) -> str:
+    """The URL back from reference lines written by reference_lines (whitespace dropped)."""
+    text = "".join(line.strip() for line in lines)
+    return text[1:-1] if text.startswith("<") and text.endswith(">") else text
 
 
 def number_links(

@@ -300,12 +300,9 @@ def long_digest() -> Digest:
     )
 
 
-def test_no_text_line_is_wider_than_78_except_a_lone_long_url() -> None:
+def test_no_text_line_is_wider_than_78_columns() -> None:
     text = rendered(long_digest()).text
-    too_wide = [line for line in text.splitlines() if len(line) > 78]
-    assert all(render.is_long_url_line(line) for line in too_wide), too_wide
-    urls = {a.url for s in long_digest().stories for a in s.articles}
-    assert set(too_wide) <= urls
+    assert [line for line in text.splitlines() if len(line) > 78] == []
 
 
 def test_every_text_reference_resolves_and_every_link_is_listed() -> None:
@@ -314,9 +311,14 @@ def test_every_text_reference_resolves_and_every_link_is_listed() -> None:
     listed: dict[str, str] = {}
     lines = text.splitlines()
     for index, line in enumerate(lines):
-        match = re.fullmatch(r"\[(\d+)\](?: (\S+))?", line)
+        match = re.fullmatch(r"\[(\d+)\] (\S+)", line)
         if match:
-            listed[match[1]] = match[2] or lines[index + 1]
+            following = [match[2]]
+            for more in lines[index + 1 :]:
+                if not more.startswith(" ") or not following[0].startswith("<"):
+                    break
+                following.append(more)
+            listed[match[1]] = render.joined_url(following)
     cited = set(re.findall(r"\[(\d+)\]", text))
     assert cited == set(listed)
     assert set(listed.values()) == {a.url for s in digest.stories for a in s.articles}
@@ -348,16 +350,17 @@ def test_wrap_text_never_exceeds_the_width_and_keeps_every_word(text: str) -> No
     assert "".join(wrapped.split()).replace("-", "") == "".join(text.split()).replace("-", "")
 
 
-@given(st.lists(st.integers(1, 30), max_size=12))
-def test_reference_lines_keep_short_urls_beside_their_number_and_never_break_a_url(
-    lengths: list[int],
-) -> None:
-    references = [(n + 1, "https://a.example/" + "x" * (5 * k)) for n, k in enumerate(lengths)]
+@given(st.lists(st.integers(1, 40), max_size=12))
+def test_reference_lines_stay_within_78_columns_and_give_every_url_back(lengths: list[int]) -> None:
+    references = [(n + 1, "https://a.example/" + "x-" * (3 * k)) for n, k in enumerate(lengths)]
     lines = render.reference_lines(references).splitlines()
-    for line in lines:
-        assert len(line) <= 78 or render.is_long_url_line(line)
-    for number, url in references:
-        assert f"[{number}] {url}" in lines or url in lines
+    assert all(len(line) <= 78 for line in lines)
+    starts = [i for i, line in enumerate(lines) if line.startswith("[")]
+    assert len(starts) == len(references)
+    for (number, url), begin, end in zip(references, starts, [*starts[1:], len(lines)][: len(starts)], strict=True):
+        assert lines[begin].startswith(f"[{number}] ")
+        first = lines[begin][len(f"[{number}] ") :]
+        assert render.joined_url([first, *lines[begin + 1 : end]]) == url
 
 
 # --- German words ----------------------------------------------------------------------------
