@@ -357,7 +357,8 @@ def test_reference_lines_stay_within_78_columns_and_give_every_url_back(lengths:
     assert all(len(line) <= 78 for line in lines)
     starts = [i for i, line in enumerate(lines) if line.startswith("[")]
     assert len(starts) == len(references)
-    for (number, url), begin, end in zip(references, starts, [*starts[1:], len(lines)][: len(starts)], strict=True):
+    ends = [*starts[1:], len(lines)][: len(starts)]
+    for (number, url), begin, end in zip(references, starts, ends, strict=True):
         assert lines[begin].startswith(f"[{number}] ")
         first = lines[begin][len(f"[{number}] ") :]
         assert render.joined_url([first, *lines[begin + 1 : end]]) == url
