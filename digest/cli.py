@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from digest import __version__, archive, pipeline, runs, summarize
+from digest import __version__, archive, extract, http, pipeline, runs, summarize
 from digest import schedule as scheduling
 from digest.config import Config, load_config
-from digest.errors import DigestError
+from digest.errors import DigestError, FetchError
+from digest.models import is_web_url
 
 log = logging.getLogger("digest")
 
@@ -183,3 +184,40 @@ def status(config: Config, limit: int) -> None:
     """Print the next scheduled run, the latest runs, failing feeds and mails not delivered."""
     for line in scheduling.status_report(config, now=datetime.now(UTC), limit=limit):
         click.echo(line)
+
+
+@main.command("extract")
+@common_options
+@click.argument("target")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print title, author, date, language, paywall flag and text as JSON.")
+def extract_command(config: Config, target: str, as_json: bool) -> None:
+    """Print the main text of one article page (URL or FILE), paragraphs separated by blank lines.
+
+    A URL is fetched like a page a feed links to (private addresses only with
+    extract.allow_private); a FILE is read from disk."""
+    if is_web_url(target):
+        (result,) = http.fetch_pages(
+            [target], config.fetch, allow_private=config.extract.allow_private
+        )
+        if isinstance(result, http.FetchFailure):
+            raise FetchError(result.message)
+        body, url = result.body, result.url
+    elif "://" in target:
+        raise FetchError(f"{target}: only http(s) URLs or file paths can be extracted")
+    else:
+        body, url = http.read_local(Path(target).absolute(), config.fetch).body, None
+    page = extract.extract_page(body, url=url)
+    if as_json:
+        fields = {
+            "url": url,
+            "title": page.title,
+            "author": page.author,
+            "date": page.date.isoformat() if page.date else None,
+            "language": page.language,
+            "paywalled": page.paywalled,
+            "text": page.text,
+        }
+        click.echo(json.dumps(fields, ensure_ascii=False, indent=2))
+    else:
+        click.echo(page.text)

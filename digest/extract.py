@@ -6,7 +6,7 @@ import functools
 import gzip
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ from lxml.etree import ParserError, XMLSyntaxError
 from py3langid import langid
 
 from digest.errors import ExtractError
-from digest.models import MARKER_PAYWALL, MARKER_TEASER_ONLY
+from digest.models import MARKER_PAYWALL, MARKER_TEASER_ONLY, Article
 from digest.textrules import (
     CAPTION_CREDIT,
     PAYWALL_PROMPT,
@@ -450,11 +450,54 @@ def choose_text(teaser: str, page: ExtractedPage | None) -> tuple[str, tuple[str
     return page.text, (MARKER_PAYWALL,) if page.paywalled else ()
 
 
+# ---------------------------------------------------------------------------------------------
+# One article: its feed text, or its page's main text when the feed gives only a teaser.
+
+# Below this many words a text's detected language does not override the feed's language.
+MIN_WORDS_TO_OVERRIDE_LANGUAGE = 20
+
+
+def feed_text(article: Article) -> str:
+    """The article's feed text without bylines, agency tags, credits and prompts (or its title
+    when nothing else is left)."""
+    return clean_text(article.text) or article.title
+
+
+def needs_page(article: Article, min_words: int) -> bool:
+    """True when the feed text is shorter than `min_words` words: only a teaser."""
+    return len(feed_text(article).split()) < min_words
+
+
+def full_article(article: Article, page: ExtractedPage | None, *, min_words: int) -> Article:
+    """The article with its final text, reader markers, author and language.
+
+    A teaser-only article (see `needs_page`) takes the page's main text when there is a page
+    with more text than the teaser; otherwise it keeps its teaser, marked "nur Anriss". The
+    language is the one detected on the final text when that is confident and the text long
+    enough, else the feed's.
+    """
+    text = feed_text(article)
+    markers = article.markers
+    author = article.author
+    if needs_page(article, min_words):
+        text, found = choose_text(text, page)
+        markers = tuple(dict.fromkeys(markers + found))
+        if author is None and page is not None and text == page.text:
+            author = page.author
+    language = article.language
+    if len(text.split()) >= MIN_WORDS_TO_OVERRIDE_LANGUAGE:
+        language = detect_language(text) or language
+    return replace(article, text=text, markers=markers, author=author, language=language)
+
+
 __all__ = [
     "ExtractedPage",
     "choose_text",
     "clean_text",
     "detect_language",
     "extract_page",
+    "feed_text",
+    "full_article",
     "is_paywalled",
+    "needs_page",
 ]
