@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from digest import __version__, archive, extract, http, pipeline, runs, summarize
+from digest import __version__, archive, extract, http, mail, pipeline, runs, summarize
 from digest import schedule as scheduling
 from digest.config import Config, load_config
 from digest.errors import DigestError, FetchError
@@ -88,15 +88,23 @@ def build(config: Config, day: datetime | None, feeds_path: Path | None,
     edition = day.date() if day else now.astimezone(zone).date()
     start = datetime.combine(since.date(), time(), zone) if since else None
     with runs.exclusive(config, wait=runs.MANUAL_LOCK_WAIT_SECONDS):
-        result = pipeline.build(
-            config, day=edition, now=now, feeds_path=feeds_path, since=start, explain=explain
-        )
-        for failure in result.failures:
-            click.echo(f"Warnung: {failure.source}: {failure.message}", err=True)
-        for path in result.paths:
-            click.echo(str(path))
-        if send_after:
-            _send_edition(config, edition, now, dry_run=False)
+        # A build that sends is a daily run (from cron, say): it goes into the run ledger like the
+        # scheduler's, so `digest status` shows it and the scheduler does not run the day again.
+        ledger = runs.recorded(config, edition, now) if send_after else contextlib.nullcontext([])
+        with ledger as problems:
+            result = pipeline.build(
+                config, day=edition, now=now, feeds_path=feeds_path, since=start, explain=explain
+            )
+            for failure in result.failures:
+                click.echo(f"Warnung: {failure.source}: {failure.message}", err=True)
+            for path in result.paths:
+                click.echo(str(path))
+            if send_after:
+                report = _send_edition(config, edition, now, dry_run=False)
+                if not report.ok:
+                    problems.append(report.aborted or report.summary())
+    if problems:
+        raise click.exceptions.Exit(1)
 
 
 @main.command()
@@ -110,11 +118,15 @@ def send(config: Config, day: datetime | None, dry_run: bool) -> None:
     now = datetime.now(UTC)
     edition = day.date() if day else now.astimezone(ZoneInfo(config.timezone)).date()
     with runs.exclusive(config, wait=runs.MANUAL_LOCK_WAIT_SECONDS):
-        _send_edition(config, edition, now, dry_run=dry_run)
+        report = _send_edition(config, edition, now, dry_run=dry_run)
+    if not report.ok:
+        raise click.exceptions.Exit(1)
 
 
-def _send_edition(config: Config, edition: date, now: datetime, *, dry_run: bool) -> None:
-    """Send, print what happened; exit status 1 when anyone was not served."""
+def _send_edition(
+    config: Config, edition: date, now: datetime, *, dry_run: bool
+) -> mail.SendReport:
+    """Send and print what happened (the caller sets the exit status)."""
     report = pipeline.send(config, day=edition, now=now, dry_run=dry_run)
     for address in report.pending:
         click.echo(address)
@@ -124,8 +136,7 @@ def _send_edition(config: Config, edition: date, now: datetime, *, dry_run: bool
         for undelivered in report.failed:
             click.echo(f"Nicht zugestellt: {undelivered.address}: {undelivered.error}", err=True)
     click.echo(report.summary(), err=not report.ok)
-    if not report.ok:
-        raise click.exceptions.Exit(1)
+    return report
 
 
 @main.command("summarize")

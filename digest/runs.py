@@ -108,6 +108,21 @@ def run_day(
         return RunOutcome(day=day, ran=True, sent=send and not undelivered, paths=result.paths)
 
 
+@contextmanager
+def recorded(config: Config, day: date, now: datetime) -> Iterator[list[str]]:
+    """A ledger row around a run started by hand: 'running', then done, or failed with the
+    problems the caller appended to the yielded list (or the exception that ended the run)."""
+    problems: list[str] = []
+    with Store.open(config.state_path) as store:
+        store.begin_run(day, now)
+    try:
+        yield problems
+    except BaseException as error:
+        _finish(config, day, now, f"{type(error).__name__}: {error}")
+        raise
+    _finish(config, day, now, "; ".join(problems) or None)
+
+
 def _send(config: Config, day: date, now: datetime) -> str | None:
     """Send the edition; a German summary when someone was not served (the run then counts as
     failed, so that a restart within the grace period tries those recipients again)."""

@@ -720,3 +720,29 @@ to = ["a@example.org"]
     built_text = (tmp_path / "out" / "2026-11-29" / "digest.txt").read_text(encoding="utf-8")
     received_text = message.get_body(("plain",)).get_content()
     assert received_text.splitlines() == built_text.splitlines()
+    with Store.open(tmp_path / "out" / "state.sqlite") as store:
+        record = store.run_record(date(2026, 11, 29))
+    assert record is not None and (record.status, record.error) == ("done", None)
+
+
+def test_cli_build_with_send_records_a_failed_run_when_a_recipient_is_refused(
+    tmp_path: Path, smtp_server: Callable[..., tuple[Mailbox, int]]
+) -> None:
+    mailbox = Mailbox(refuse={"b@example.org": "550 5.1.1 No such user"})
+    _, port = smtp_server("none", mailbox=mailbox)
+    path = write_toml(tmp_path, port)
+    feeds = Path(__file__).resolve().parent / "data" / "feeds" / "list.toml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            'out_dir = "out"', f'out_dir = "out"\nfeeds = "{feeds.as_posix()}"'
+        ),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        main, ["build", "--send", "--config", str(path), "--date", "2026-11-29"]
+    )
+    assert result.exit_code == 1
+    with Store.open(tmp_path / "out" / "state.sqlite") as store:
+        record = store.run_record(date(2026, 11, 29))
+    assert record is not None and record.status == "failed"
+    assert "1 von 3 Empfängern nicht erreicht" in (record.error or "")
