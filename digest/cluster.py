@@ -24,7 +24,7 @@ COPY_JACCARD = 0.5
 # Independent reports of one event: TF-IDF cosine over content stems (title words count twice).
 SAME_EVENT_COSINE = 0.35
 # Lower cosine still merges when the titles agree and rare details (names, numbers) are shared.
-SUPPORTED_COSINE = 0.22
+SUPPORTED_COSINE = 0.28
 SUPPORTING_TITLE_COSINE = 0.15
 SHARED_ANCHORS = 2
 # A rare term occurs in at most this share of the articles (and at least in 3).
