@@ -1,7 +1,7 @@
 """ROUGE of our key points vs lead, random, sumy's summarizers and the greedy oracle (dev set).
 
 Run (about 75 s, sumy's KL is the slow one):
-    .venv/bin/python benchmarks/summ_quality.py [--dev PATH] [--sentences 3]
+    .venv/bin/python -m benchmarks.summ_quality [--dev PATH] [--sentences 3]
 While working on the summarizer, `--quick` scores ours, the lead and random rows only (a few
 seconds), and `--points N --budget W` run ours with other limits than the defaults, e.g. to see
 what filling the 80-word budget does: `--quick --points 4 --budget 80`.
