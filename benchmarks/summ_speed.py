@@ -1,6 +1,6 @@
 """Time key points for 1,000 articles of about 600 words, in one process and with the process pool.
 
-Run: .venv/bin/python benchmarks/summ_speed.py [--articles 1000] [--words 600]
+Run: .venv/bin/python -m benchmarks.summ_speed [--articles 1000] [--words 600]
 Articles are put together at run time from the dev set's sentences when it is present, otherwise
 from German sentences built from the templates below.
 """
