@@ -15,11 +15,13 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from digest import __version__, archive, extract, http, mail, pipeline, runs, summarize
+from digest import __version__, archive, extract, http, mail, opml, pipeline, runs, summarize
 from digest import schedule as scheduling
-from digest.config import Config, load_config
-from digest.errors import DigestError, FetchError
-from digest.models import is_web_url
+from digest.config import Config, load_config, load_feed_list
+from digest.errors import DigestError, FeedError, FetchError
+from digest.feeds import parse_feed
+from digest.models import FeedSource, is_web_url
+from digest.store import FeedHealth, Store
 
 log = logging.getLogger("digest")
 
@@ -232,3 +234,145 @@ def extract_command(config: Config, target: str, as_json: bool) -> None:
         click.echo(json.dumps(fields, ensure_ascii=False, indent=2))
     else:
         click.echo(page.text)
+
+
+# --- feeds: health check and OPML ---------------------------------------------------------------
+
+
+@main.group("feeds")
+def feeds_group() -> None:
+    """Check the configured feeds; convert feed lists to and from OPML."""
+
+
+@feeds_group.command("check")
+@common_options
+@click.option("--feeds", "feeds_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Feed list to check instead of the configured one.")
+@click.option("--fetch/--no-fetch", default=True, show_default=True,
+              help="Fetch and parse every feed once first (no articles are stored); "
+              "--no-fetch only shows what the last build or check recorded.")
+def feeds_check(config: Config, feeds_path: Path | None, fetch: bool) -> None:
+    """Print each feed's health: status, last success, last error, consecutive failures.
+
+    Times are UTC in ISO 8601. Exit status 1 when any feed is failing (its last check failed)."""
+    sources = load_feed_list(feeds_path or config.feeds)
+    with Store.open(config.state_path) as store:
+        if fetch:
+            for warning in _check_feeds(sources, config, store, datetime.now(UTC)):
+                click.echo(f"warning: {warning}", err=True)
+        health = {record.name: record for record in store.feed_health()}
+    for line in health_table(sources, health):
+        click.echo(line)
+    failing = [s.name for s in sources if s.name in health and health[s.name].failures > 0]
+    if failing:
+        click.echo(f"{len(failing)} of {len(sources)} feeds failing", err=True)
+        raise click.exceptions.Exit(1)
+
+
+def _check_feeds(
+    sources: tuple[FeedSource, ...], config: Config, store: Store, now: datetime
+) -> list[str]:
+    """Fetch every feed unconditionally and parse it like a build does; record each outcome in
+    feed health. The stored validators are kept as they were, because a check stores no
+    articles: the next build must still get the full feed if it changed since that build."""
+    stored = {record.name: record for record in store.feed_health()}
+    warnings: list[str] = []
+    for source, result in zip(sources, http.fetch_feeds(sources, config.fetch), strict=True):
+        url = None if source.is_local else source.url
+        try:
+            if isinstance(result, http.FetchFailure):
+                raise http.FetchFailed(result.message, result.status)
+            parsed = parse_feed(
+                result.body,
+                source=source,
+                now=now,
+                base_url=None if source.is_local else result.url,
+                headers=dict(result.headers),
+            )
+        except (FetchError, FeedError) as error:
+            status = error.status if isinstance(error, http.FetchFailed) else "unparsable"
+            store.record_feed(source.name, now, str(error), status, url=url)
+            continue
+        warnings.extend(parsed.warnings)
+        old = stored.get(source.name)
+        store.record_feed(
+            source.name,
+            now,
+            None,
+            str(result.status),
+            url=url,
+            etag=old.etag if old else None,
+            last_modified=old.last_modified if old else None,
+        )
+    return warnings
+
+
+HEALTH_COLUMNS = ("Feed", "Status", "Last success", "Last error", "Failures")
+MAX_ERROR_CHARS = 80
+
+
+def health_table(sources: tuple[FeedSource, ...], health: dict[str, FeedHealth]) -> list[str]:
+    """A header line and one line per configured feed, columns aligned; a feed never checked
+    shows "unchecked"."""
+    rows = [HEALTH_COLUMNS]
+    for source in sources:
+        record = health.get(source.name)
+        if record is None:
+            rows.append((source.name, "unchecked", "-", "-", "0"))
+            continue
+        error = "-"
+        if record.failures > 0 and record.last_error:
+            error = _iso(record.last_error_at) + " " + " ".join(record.last_error.split())
+            if len(error) > MAX_ERROR_CHARS:
+                error = error[: MAX_ERROR_CHARS - 1] + "…"
+        status = record.last_status or "-"
+        rows.append((source.name, status, _iso(record.last_success), error, str(record.failures)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(HEALTH_COLUMNS) - 1)]
+    failures_width = len(HEALTH_COLUMNS[-1])
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+        + "  "
+        + row[-1].rjust(failures_width)
+        for row in rows
+    ]
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ") if moment else "-"
+
+
+@feeds_group.command("import")
+@common_options
+@click.argument("opml_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--to", "target", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the TOML feed list to this file (default: print it).")
+@click.option("--force", is_flag=True, help="Replace --to if it already exists.")
+def feeds_import(config: Config, opml_file: Path, target: Path | None, force: bool) -> None:
+    """Convert an OPML file into a TOML feed list (http(s) feeds only; category -> section)."""
+    try:
+        imported = opml.parse_opml(opml_file.read_bytes())
+    except DigestError as error:
+        raise click.ClickException(f"{opml_file}: {error}") from None
+    for warning in imported.warnings:
+        click.echo(f"warning: {opml_file}: {warning}", err=True)
+    text = opml.feed_list_toml(imported.feeds, comment=f"Imported from {opml_file.name}.")
+    if target is None:
+        click.echo(text, nl=False)
+        return
+    if target.exists() and not force:
+        raise click.ClickException(f"{target} exists; use --force to replace it")
+    archive.write_atomic(target, text)
+    load_feed_list(target)  # what was written must read back
+    click.echo(f"{len(imported.feeds)} feeds written to {target}", err=True)
+
+
+@feeds_group.command("export")
+@common_options
+@click.option("--feeds", "feeds_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Feed list to export instead of the configured one.")
+def feeds_export(config: Config, feeds_path: Path | None) -> None:
+    """Print the feed list as OPML 2.0 (local files are left out with a warning)."""
+    exported = opml.to_opml(load_feed_list(feeds_path or config.feeds), title=config.title)
+    for warning in exported.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(exported.document.decode("utf-8"), nl=False)
