@@ -5,6 +5,11 @@ follows at most `max_redirects` redirects, retries timeouts, 429 and 5xx a bound
 (honouring a capped Retry-After), decodes gzip/deflate itself so that the size cap applies to the
 decoded bytes while they stream in (a gzip bomb is cut off, never inflated into memory), and sends
 If-None-Match / If-Modified-Since when the caller knows the feed's validators.
+
+Like a private HTTP cache, a feed is not requested at all while the freshness lifetime of its
+previous response lasts (Cache-Control max-age, else Expires - Date; never with no-cache or
+no-store; capped at MAX_FRESH_SECONDS): `Fetched.fresh_until` computes it, the caller stores it
+and passes it back in `Validators.fresh_until` together with `now`.
 """
 
 from __future__ import annotations
@@ -12,13 +17,14 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import ipaddress
+import re
 import socket
 import zlib
 from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -30,11 +36,19 @@ from digest.errors import FetchError
 from digest.models import FeedSource, is_web_url
 
 USER_AGENT = f"sipo-digest/{__version__} (+https://github.com/sipo-digest)"
-ACCEPT_FEEDS = "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+ACCEPT_FEEDS = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9,"
+    " text/xml;q=0.9, */*;q=0.5"
+)
 ACCEPT_PAGES = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 # Waits between attempts: BACKOFF_SECONDS * 2**attempt, or the server's Retry-After up to this cap.
 BACKOFF_SECONDS = 0.5
 MAX_RETRY_AFTER_SECONDS = 30.0
+# A server's freshness lifetime is honoured up to this long, so a far-future Expires or a year of
+# max-age never hides a feed's news from a daily digest.
+MAX_FRESH_SECONDS = 3600.0
+_MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)\"?\s*(?:,|$)", re.IGNORECASE)
+_NO_REUSE = re.compile(r"(?:^|,)\s*(?:no-cache|no-store)\b", re.IGNORECASE)
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _RETRYABLE = frozenset({429, 500, 502, 503, 504, 507, 509, 520, 521, 522, 523, 524})
 
@@ -45,6 +59,10 @@ class Validators:
 
     etag: str | None = None
     last_modified: str | None = None
+    fresh_until: datetime | None = None
+
+    def is_fresh(self, now: datetime) -> bool:
+        return self.fresh_until is not None and now < self.fresh_until
 
     def request_headers(self) -> dict[str, str]:
         headers = {}
@@ -57,13 +75,15 @@ class Validators:
 
 @dataclass(frozen=True, slots=True)
 class Fetched:
-    """The bytes of one feed or page, with the URL they finally came from (empty on 304)."""
+    """The bytes of one feed or page, with the URL they finally came from (empty on 304).
+    `fresh` marks a 304 that was never requested: the previous response was still fresh."""
 
     url: str
     body: bytes
     status: int
     headers: tuple[tuple[str, str], ...] = ()
     requested: str = ""
+    fresh: bool = False
 
     @property
     def not_modified(self) -> bool:
@@ -73,6 +93,47 @@ class Fetched:
     def validators(self) -> Validators:
         found = {name.lower(): value for name, value in self.headers}
         return Validators(etag=found.get("etag"), last_modified=found.get("last-modified"))
+
+    def fresh_until(self, received: datetime) -> datetime | None:
+        """Until when this response may be reused without asking the server again, for a
+        response received at `received`; None when it must be revalidated every time."""
+        if self.fresh or self.status not in (200, 203, 304):
+            return None
+        lifetime = freshness_lifetime(self.headers)
+        return received + timedelta(seconds=lifetime) if lifetime > 0 else None
+
+
+def freshness_lifetime(headers: Sequence[tuple[str, str]]) -> float:
+    """Seconds a response stays fresh for a private cache (RFC 9111 4.2.1), minus its Age,
+    capped at MAX_FRESH_SECONDS; 0 when it says no-cache or no-store or gives no lifetime."""
+    found: dict[str, str] = {}
+    for name, value in headers:
+        key = name.lower()
+        found[key] = f"{found[key]}, {value}" if key in found else value
+    control = found.get("cache-control", "")
+    if _NO_REUSE.search(control):
+        return 0.0
+    max_age = _MAX_AGE.search(control)
+    if max_age:
+        lifetime = float(max_age.group(1))
+    else:
+        expires = _http_date(found.get("expires", ""))
+        sent = _http_date(found.get("date", ""))
+        if expires is None or sent is None:
+            return 0.0
+        lifetime = (expires - sent).total_seconds()
+    age = found.get("age", "").strip()
+    if age.isdigit():
+        lifetime -= float(age)
+    return min(max(lifetime, 0.0), MAX_FRESH_SECONDS)
+
+
+def _http_date(value: str) -> datetime | None:
+    try:
+        moment = email.utils.parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,15 +161,23 @@ def fetch_feeds(
     sources: Sequence[FeedSource],
     config: FetchConfig,
     validators: Mapping[str, Validators] | None = None,
+    *,
+    now: datetime | None = None,
 ) -> list[Fetched | FetchFailure]:
     """Fetch every configured feed, in the order given. `validators` is keyed by feed URL.
-    Local paths are allowed here because the operator named them; private addresses too."""
+    With `now`, a feed whose validators are still fresh then is not requested: it comes back as
+    a 304 marked `fresh`. Local paths are allowed here because the operator named them; private
+    addresses too."""
     known = validators or {}
     results: list[Fetched | FetchFailure | None] = [None] * len(sources)
     remote: list[tuple[int, str]] = []
     for index, source in enumerate(sources):
         if source.is_local:
             results[index] = _read_local_result(Path(source.url), config)
+        elif now is not None and known.get(source.url, Validators()).is_fresh(now):
+            results[index] = Fetched(
+                url=source.url, body=b"", status=304, requested=source.url, fresh=True
+            )
         else:
             remote.append((index, source.url))
     fetched = asyncio.run(

@@ -86,6 +86,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX pages_fetched_at ON pages(fetched_at);
     """,
+    # Feed freshness: until when a feed's last response may be reused without a request (http.py).
+    """
+    ALTER TABLE feed_health ADD COLUMN fresh_until TEXT;
+    """,
 )
 
 
@@ -376,6 +380,25 @@ class Store:
                 " text, language, paywalled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
+
+
+    # --- feed freshness (HTTP caching lifetime of each feed's last response; see http.py) ---
+
+    def record_freshness(self, name: str, fresh_until: datetime | None) -> None:
+        """Remember until when feed `name` need not be requested again (None: ask every time).
+        Call it after `record_feed` for the same check."""
+        with self._transaction():
+            self._db.execute(
+                "UPDATE feed_health SET fresh_until = ? WHERE name = ?",
+                (_utc(fresh_until) if fresh_until else None, name),
+            )
+
+    def freshness(self) -> dict[str, datetime]:
+        """Feed name -> until when its last response stays fresh, for feeds that said so."""
+        rows = self._db.execute(
+            "SELECT name, fresh_until FROM feed_health WHERE fresh_until IS NOT NULL"
+        ).fetchall()
+        return {name: datetime.fromisoformat(until) for name, until in rows}
 
 
 def _migrate(connection: sqlite3.Connection) -> None:

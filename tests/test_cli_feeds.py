@@ -1,17 +1,21 @@
-"""`digest feeds check|import|export` against feeds served from 127.0.0.1 and files on disk."""
+"""`digest feeds check|import|export` against feeds on 127.0.0.1 and files; feed freshness."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from digest.cli import main
-from digest.config import load_feed_list
+from digest.config import FetchConfig, load_feed_list
+from digest.http import MAX_FRESH_SECONDS, Fetched, Validators, fetch_feeds, freshness_lifetime
 from digest.models import FeedSource
 from digest.store import Store
 from tests.conftest import Handler, Reply, Server
@@ -209,3 +213,85 @@ def test_export_then_import_gives_the_same_feed_list(tmp_path: Path) -> None:
     assert sorted(load_feed_list(target), key=lambda s: s.name) == sorted(
         remote, key=lambda s: s.name
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP freshness (digest/http.py and Store.record_freshness): a feed whose previous response is
+# still fresh is not requested again. Kept here until the lead moves it next to tests/test_http.py.
+
+
+@pytest.mark.parametrize(
+    ("headers", "seconds"),
+    [
+        ([("Cache-Control", "max-age=300")], 300.0),
+        ([("cache-control", "public, max-age=300"), ("Age", "100")], 200.0),
+        ([("Cache-Control", "max-age=300, no-cache")], 0.0),
+        ([("Cache-Control", "no-store"), ("Cache-Control", "max-age=300")], 0.0),
+        ([("Cache-Control", "s-maxage=300")], 0.0),
+        ([("Cache-Control", "max-age=31536000")], MAX_FRESH_SECONDS),
+        (
+            [
+                ("Date", "Mon, 03 Jun 2024 08:00:00 GMT"),
+                ("Expires", "Mon, 03 Jun 2024 08:10:00 GMT"),
+            ],
+            600.0,
+        ),
+        ([("Expires", "Mon, 03 Jun 2024 08:10:00 GMT")], 0.0),
+        ([("Date", "Mon, 03 Jun 2024 08:00:00 GMT"), ("Expires", "0")], 0.0),
+        ([("ETag", '"x"')], 0.0),
+    ],
+)
+def test_freshness_lifetime_follows_cache_control_then_expires(
+    headers: list[tuple[str, str]], seconds: float
+) -> None:
+    assert freshness_lifetime(headers) == seconds
+
+
+@given(st.lists(st.tuples(st.sampled_from(["Cache-Control", "Expires", "Date", "Age"]), st.text())))
+def test_freshness_lifetime_is_never_negative_nor_above_the_cap(
+    headers: list[tuple[str, str]],
+) -> None:
+    assert 0.0 <= freshness_lifetime(headers) <= MAX_FRESH_SECONDS
+
+
+def test_fresh_feed_is_not_requested_and_stale_one_is_revalidated(
+    http_server: StartServer,
+) -> None:
+    server = http_server(
+        {"/a.xml": Reply(body=RSS, headers={"ETag": '"1"', "Cache-Control": "max-age=300"})}
+    )
+    source = FeedSource("A", server.url("/a.xml"))
+    now = datetime(2024, 6, 3, 8, 0, tzinfo=UTC)
+    (first,) = fetch_feeds([source], FetchConfig(), now=now)
+    assert isinstance(first, Fetched) and first.status == 200
+    until = first.fresh_until(now)
+    assert until == now + timedelta(seconds=300)
+    known = {source.url: replace(first.validators, fresh_until=until)}
+
+    (within,) = fetch_feeds([source], FetchConfig(), known, now=now + timedelta(seconds=299))
+    assert isinstance(within, Fetched) and within.not_modified and within.fresh
+    assert server.hits("/a.xml") == 1
+    assert within.fresh_until(now) is None  # a reuse never extends the lifetime by itself
+
+    (after,) = fetch_feeds([source], FetchConfig(), known, now=now + timedelta(seconds=300))
+    assert isinstance(after, Fetched) and not after.fresh
+    assert server.hits("/a.xml") == 2
+    assert server.requests[-1].headers["if-none-match"] == '"1"'
+
+
+def test_without_now_every_feed_is_requested(http_server: StartServer) -> None:
+    server = http_server({"/a.xml": Reply(body=RSS)})
+    source = FeedSource("A", server.url("/a.xml"))
+    future = datetime(2999, 1, 1, tzinfo=UTC)
+    fetch_feeds([source], FetchConfig(), {source.url: Validators(fresh_until=future)})
+    assert server.hits("/a.xml") == 1
+
+
+def test_store_remembers_freshness_per_feed(tmp_path: Path) -> None:
+    now = datetime(2024, 6, 3, 8, 0, tzinfo=UTC)
+    with Store.open(tmp_path / "state.sqlite") as store:
+        store.record_feed("A", now, None, "200", url="https://a.example/")
+        store.record_feed("B", now, None, "200", url="https://b.example/")
+        store.record_freshness("A", now + timedelta(minutes=5))
+        store.record_freshness("B", None)
+        assert store.freshness() == {"A": now + timedelta(minutes=5)}
