@@ -1,6 +1,6 @@
 """Benchmark: clustering and selecting 5,000 synthetic articles (target: clustering under 10 s).
 
-Run: .venv/bin/python benchmarks/select.py [--articles 5000] [--seed 7]
+Run: .venv/bin/python benchmarks/selection.py [--articles 5000] [--seed 7]
 Synthetic events each have their own rare words and numbers; every event is reported by one to
 four outlets, as agency copies with small edits or as own texts built from the event's words.
 """
