@@ -115,13 +115,18 @@ def _read_feeds(
 ) -> list[tuple[FeedSource, Entry]]:
     """Fetch every feed at once, parse those that changed; a bad feed is one log line and one
     Failure. A 304 parses nothing: that feed's earlier articles are already in the store."""
+    fresh = store.freshness()
     validators = {
-        health.url: http.Validators(etag=health.etag, last_modified=health.last_modified)
+        health.url: http.Validators(
+            etag=health.etag,
+            last_modified=health.last_modified,
+            fresh_until=fresh.get(health.name),
+        )
         for health in store.feed_health()
         if health.url
     }
     entries: list[tuple[FeedSource, Entry]] = []
-    results = http.fetch_feeds(sources, config.fetch, validators)
+    results = http.fetch_feeds(sources, config.fetch, validators, now=now)
     for source, result in zip(sources, results, strict=True):
         url = None if source.is_local else source.url
         try:
@@ -129,6 +134,8 @@ def _read_feeds(
                 raise http.FetchFailed(result.message, result.status)
             if result.not_modified:
                 store.record_feed(source.name, now, None, "304", url=url)
+                if not result.fresh:
+                    store.record_freshness(source.name, result.fresh_until(now))
                 continue
             parsed = feeds.parse_feed(
                 result.body,
@@ -155,6 +162,7 @@ def _read_feeds(
             etag=found.etag,
             last_modified=found.last_modified,
         )
+        store.record_freshness(source.name, result.fresh_until(now))
         entries.extend((source, entry) for entry in parsed.entries)
     return entries
 
