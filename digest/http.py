@@ -216,6 +216,7 @@ def fetch_source(source: FeedSource, config: FetchConfig) -> Fetched:
 
 
 def read_local(path: Path, config: FetchConfig) -> Fetched:
+    path = path.absolute()
     try:
         with path.open("rb") as handle:
             body = handle.read(config.max_bytes + 1)
