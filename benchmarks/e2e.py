@@ -3,8 +3,9 @@
     python benchmarks/e2e.py                       # N = 100, 1,000 and 5,000, a table
     python benchmarks/e2e.py --articles 1000 --json
 
-Feeds are served by a real HTTP server with added latency per request; a third of the feeds carry
-only a teaser, so their article pages are fetched and extracted too. Every build runs `digest build`
+Feeds are served by real HTTP servers (one per outlet, up to 50, on 127.0.0.2 and up) with added
+latency per request and ETags; a third of the feeds carry only a teaser, so their article pages
+are fetched and extracted too. Every build runs `digest build`
 in a child process (a cold state in a temporary folder), then once more with nothing new (warm).
 Wall time, CPU time and peak memory come from the operating system's accounting of that child; the
 per-stage seconds from the build's own stage log lines.
@@ -22,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -30,6 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+HOSTS = 50
 STAGE_LINE = re.compile(r"stage (\S+) took ([0-9.]+) s")
 
 # Building blocks for synthetic but plausible news prose; combined at random per article.
@@ -67,27 +70,23 @@ TOPICS = [
     "die Marine im Indo-Pazifik zu verstärken",
 ]
 DETAILS = [
-    "Nach Angaben von Fachleuten dauert die Umsetzung mindestens {k} Monate.",
-    "Kritiker bemängeln, dass die Finanzierung bis {y} nicht gesichert sei.",
-    "Im Haushaltsausschuss soll das Vorhaben in der kommenden Woche beraten werden.",
-    "Die Opposition forderte eine Sondersitzung des Verteidigungsausschusses.",
-    "Beteiligt sind nach Informationen aus Sicherheitskreisen {k} Staaten.",
-    "Ein Sprecher wollte sich zu Einzelheiten nicht äußern.",
-    "Die Kosten werden auf rund {n} Millionen Euro geschätzt.",
+    "Nach Angaben von {person} dauert die Umsetzung in {place} mindestens {k} Monate.",
+    "Kritiker bemängeln, dass die Finanzierung des Vorhabens {thing} bis {y} nicht gesichert sei.",
+    "Im Haushaltsausschuss soll {thing} in der kommenden Woche beraten werden.",
+    "{person} forderte eine Sondersitzung zu {thing}.",
+    "Beteiligt sind nach Informationen aus Sicherheitskreisen {k} Staaten und die Region {place}.",
+    "Ein Sprecher wollte sich zu Einzelheiten über {thing} nicht äußern.",
+    "Die Kosten für {thing} werden auf rund {n} Millionen Euro geschätzt.",
     "Bereits im Frühjahr hatte es ähnliche Vorfälle in {place} gegeben.",
-    "Experten verweisen auf die angespannte Lage in {place}.",
+    "Experten verweisen auf die angespannte Lage in {place}, sagte {person}.",
+    "In {place} seien seit {k} Tagen zusätzliche Kräfte im Einsatz.",
+    "Der Zeitplan für {thing} sieht eine erste Bilanz im Jahr {y} vor.",
 ]
-PLACES = [
-    "Vilnius",
-    "Rzeszów",
-    "Kiel",
-    "Brüssel",
-    "Warschau",
-    "Odessa",
-    "Riga",
-    "Koblenz",
-    "Taipeh",
-]
+# Invented names, so that every story has details of its own, as real events do.
+SYLLABLES = "ka ver sund bra mel tor wi nes dal gor rin hau sel mar lo fen bur ost tal ru".split()
+SURNAMES = "Brammer Keller Osterhold Wendt Lindqvist Haberland Saric Novak Demir Falk".split()
+ROLES = "Ministerin Minister Generalin General Staatssekretärin Botschafter Sprecherin".split()
+THINGS = "Projekt Programm Abkommen Vorhaben Paket Mandat Manöver Abwehrsystem".split()
 
 
 @dataclass(frozen=True)
@@ -98,21 +97,31 @@ class Article:
     published: datetime
 
 
-def sentence(rng: random.Random, pattern: str) -> str:
+def invented_name(rng: random.Random) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(3)).capitalize()
+
+
+def sentence(rng: random.Random, pattern: str, story: dict[str, str]) -> str:
     return pattern.format(
         n=rng.randint(20, 900),
         p=rng.randint(5, 60),
         k=rng.randint(2, 40),
         y=rng.randint(2027, 2032),
-        place=rng.choice(PLACES),
+        **story,
     )
 
 
 def make_story(rng: random.Random, number: int) -> tuple[str, list[str]]:
-    actor, topic = rng.choice(ACTORS), sentence(rng, rng.choice(TOPICS))
-    title = f"{actor.split(' ', 1)[1]}: Plan Nr. {number} – {topic.split(' ')[1].capitalize()} {rng.choice(PLACES)}"
+    story = {
+        "place": invented_name(rng),
+        "person": f"{rng.choice(ROLES)} {rng.choice(SURNAMES)}-{invented_name(rng)}",
+        "thing": f"{rng.choice(THINGS)} {invented_name(rng)}",
+    }
+    actor, topic = rng.choice(ACTORS), sentence(rng, rng.choice(TOPICS), story)
+    title = f"{story['thing']}: {actor.split(' ', 1)[1]} in {story['place']} (Nr. {number})"
     lead = f"{actor} {rng.choice(VERBS)}, {topic}."
-    return title, [lead] + [sentence(rng, rng.choice(DETAILS)) for _ in range(rng.randint(8, 40))]
+    details = [sentence(rng, rng.choice(DETAILS), story) for _ in range(rng.randint(8, 40))]
+    return title, [lead, *details]
 
 
 def generate(articles: int, feeds: int, seed: int = 7) -> list[list[Article]]:
@@ -164,7 +173,9 @@ def page_html(article: Article) -> bytes:
     ).encode()
 
 
-def serve(routes: dict[str, bytes], latency: float) -> ThreadingHTTPServer:
+def serve(routes: dict[str, bytes], latency: float, host: str) -> ThreadingHTTPServer:
+    """A server on one loopback address; the latency is added to every answer, 304s included."""
+
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             time.sleep(latency)
@@ -172,10 +183,17 @@ def serve(routes: dict[str, bytes], latency: float) -> ThreadingHTTPServer:
             if body is None:
                 self.send_error(404)
                 return
+            etag = f'"{zlib.crc32(body):08x}"'
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.end_headers()
+                return
             kind = "application/rss+xml" if self.path.endswith(".xml") else "text/html"
             self.send_response(200)
             self.send_header("Content-Type", f"{kind}; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
+            self.send_header("ETag", etag)
             self.end_headers()
             self.wfile.write(body)
 
@@ -183,7 +201,7 @@ def serve(routes: dict[str, bytes], latency: float) -> ThreadingHTTPServer:
             pass
 
     ThreadingHTTPServer.daemon_threads = True
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer((host, 0), Handler)
     server.request_queue_size = 256
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
@@ -217,10 +235,13 @@ def measure(articles: int, feeds: int, latency: float) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         routes: dict[str, bytes] = {}
-        server = serve(routes, latency)
-        base = f"http://127.0.0.1:{server.server_address[1]}"
+        # Outlets are different hosts (the fetcher limits requests per host): one server per
+        # outlet on its own loopback address, 127.0.0.2 and up.
+        servers = [serve(routes, latency, f"127.0.0.{2 + h}") for h in range(min(feeds, HOSTS))]
         lines = []
         for number, items in enumerate(per_feed):
+            server = servers[number % len(servers)]
+            base = f"http://{server.server_address[0]}:{server.server_address[1]}"
             teaser_only = number % 3 == 0
             routes[f"/feed/{number}.xml"] = feed_xml(number, items, base, teaser_only)
             for article in items:
@@ -234,7 +255,8 @@ def measure(articles: int, feeds: int, latency: float) -> dict[str, object]:
         )
         cold = run_build(work, config)
         warm = run_build(work, config)
-        server.shutdown()
+        for server in servers:
+            server.shutdown()
     return {
         "articles": articles,
         "feeds": feeds,

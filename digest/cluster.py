@@ -27,6 +27,8 @@ SAME_EVENT_COSINE = 0.35
 SUPPORTED_COSINE = 0.28
 SUPPORTING_TITLE_COSINE = 0.15
 SHARED_ANCHORS = 2
+# Two stories merge only when their centroids are this alike (guards against chaining).
+STORY_COSINE = 0.28
 # A rare term occurs in at most this share of the articles (and at least in 3).
 RARE_SHARE = 0.01
 # Candidates for the cosine test: pairs sharing one of their strongest, not too common terms.
@@ -85,16 +87,28 @@ def cluster(articles: Sequence[Article]) -> Clustering:
     parents = list(range(len(articles)))
     links: list[Link] = []
 
-    def join(first: int, second: int, reason: str, similarity: float) -> None:
+    # Each story's centroid (sum of its members' unit vectors): a link between two articles
+    # merges their stories only when the stories as wholes are alike too. Without this check,
+    # A~B and B~C chain unrelated A and C, and one busy topic swallows a whole day's news.
+    centroids: dict[int, dict[str, float]] = {i: _unit(v) for i, v in enumerate(vectors)}
+
+    def join(first: int, second: int, reason: str, similarity: float, *, checked: bool) -> None:
         root_a, root_b = _find(parents, first), _find(parents, second)
-        if root_a != root_b:
-            parents[max(root_a, root_b)] = min(root_a, root_b)
-            links.append(Link(first, second, reason, round(similarity, 3)))
+        if root_a == root_b:
+            return
+        if checked and _cosine(_unit(centroids[root_a]), _unit(centroids[root_b])) < STORY_COSINE:
+            return
+        keep, gone = min(root_a, root_b), max(root_a, root_b)
+        parents[gone] = keep
+        merged = centroids[keep]
+        for term, weight in centroids.pop(gone).items():
+            merged[term] = merged.get(term, 0.0) + weight
+        links.append(Link(first, second, reason, round(similarity, 3)))
 
     minhashes = _minhashes(articles)
     for first, second, jaccard in _copy_pairs(minhashes):
         if _close_in_time(articles[first], articles[second]):
-            join(first, second, "Agenturkopie", jaccard)
+            join(first, second, "Agenturkopie", jaccard, checked=False)
     for first, second in _candidate_pairs(vectors):
         if _find(parents, first) == _find(parents, second):
             continue
@@ -102,12 +116,12 @@ def cluster(articles: Sequence[Article]) -> Clustering:
             continue
         similarity = _cosine(vectors[first], vectors[second])
         if similarity >= SAME_EVENT_COSINE:
-            join(first, second, "gleiches Ereignis", similarity)
+            join(first, second, "gleiches Ereignis", similarity, checked=True)
         elif similarity >= SUPPORTED_COSINE:
             title_similarity = _cosine(title_vectors[first], title_vectors[second])
             anchors = _shared_anchors(vectors[first], vectors[second], idf, rare_idf)
             if title_similarity >= SUPPORTING_TITLE_COSINE and anchors >= SHARED_ANCHORS:
-                join(first, second, "gleiches Ereignis (Titel, Details)", similarity)
+                join(first, second, "gleiches Ereignis (Titel, Details)", similarity, checked=True)
     groups: dict[int, list[int]] = {}
     for index in range(len(articles)):
         groups.setdefault(_find(parents, index), []).append(index)
@@ -159,6 +173,11 @@ def _weighted(counts: Counter[str], idf: dict[str, float]) -> dict[str, float]:
     vector = {term: (1.0 + math.log(n)) * idf.get(term, 1.0) for term, n in counts.items()}
     norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
     return {term: value / norm for term, value in vector.items()}
+
+
+def _unit(vector: dict[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(w * w for w in vector.values())) or 1.0
+    return {term: w / norm for term, w in vector.items()}
 
 
 def _cosine(first: dict[str, float], second: dict[str, float]) -> float:

@@ -59,8 +59,10 @@ def build(
     sources = load_feed_list(feeds_path or config.feeds)
     failures: list[Failure] = []
     with Store.open(config.state_path) as store:
-        with _stage("fetch+parse"):
-            entries = _read_feeds(sources, config, now, failures, store)
+        with _stage("fetch"):
+            results = _fetch_feeds(sources, config, now, store)
+        with _stage("parse"):
+            entries = _parse_feeds(sources, results, now, failures, store)
         with _stage("articles"):
             fresh, guids = _articles(entries, sources, now)
             store.remember(fresh, now, guids)
@@ -106,15 +108,11 @@ def build(
     return BuildResult(digest=digest, paths=tuple(paths), failures=tuple(failures))
 
 
-def _read_feeds(
-    sources: Sequence[FeedSource],
-    config: Config,
-    now: datetime,
-    failures: list[Failure],
-    store: Store,
-) -> list[tuple[FeedSource, Entry]]:
-    """Fetch every feed at once, parse those that changed; a bad feed is one log line and one
-    Failure. A 304 parses nothing: that feed's earlier articles are already in the store."""
+def _fetch_feeds(
+    sources: Sequence[FeedSource], config: Config, now: datetime, store: Store
+) -> list[http.Fetched | http.FetchFailure]:
+    """Fetch every feed at once, revalidating what the store knows (ETag, Last-Modified) and
+    skipping feeds whose last answer is still fresh."""
     fresh = store.freshness()
     validators = {
         health.url: http.Validators(
@@ -125,8 +123,19 @@ def _read_feeds(
         for health in store.feed_health()
         if health.url
     }
+    return http.fetch_feeds(sources, config.fetch, validators, now=now)
+
+
+def _parse_feeds(
+    sources: Sequence[FeedSource],
+    results: Sequence[http.Fetched | http.FetchFailure],
+    now: datetime,
+    failures: list[Failure],
+    store: Store,
+) -> list[tuple[FeedSource, Entry]]:
+    """Parse the feeds that changed; a bad feed is one log line and one Failure. A 304 parses
+    nothing: that feed's earlier articles are already in the store."""
     entries: list[tuple[FeedSource, Entry]] = []
-    results = http.fetch_feeds(sources, config.fetch, validators, now=now)
     for source, result in zip(sources, results, strict=True):
         url = None if source.is_local else source.url
         try:

@@ -27,6 +27,7 @@ from digest.errors import SummarizeError
 DEFAULT_WORD_BUDGET = 80
 MIN_POINTS = 2
 MAX_POINTS = 4
+MAX_VERSIONS = 6  # versions of one story read for its key points, lead first
 SHORT_ARTICLE_WORDS = 400  # below: 2 points
 LONG_ARTICLE_WORDS = 1200  # from here: 4 points; 3 in between
 
@@ -396,7 +397,9 @@ def story_key_points(
     being backed by the other versions. Chosen points come out in (version, article) order, and a
     sentence too similar to one already chosen is skipped.
     """
-    usable = [(title, text) for title, text in versions if text and text.strip()]
+    # The lead and a few more versions carry every fact worth a key point; comparing sentences
+    # across all versions is quadratic, so a story told by dozens of sites stays cheap.
+    usable = [(title, text) for title, text in versions if text and text.strip()][:MAX_VERSIONS]
     if not usable:
         raise SummarizeError("cannot summarise a story without text in any version")
     lang = _language(language)
