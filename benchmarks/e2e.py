@@ -267,6 +267,7 @@ def measure(articles: int, feeds: int, latency: float) -> dict[str, object]:
         "stages": cold["stages"],
         "warm_wall_s": warm["wall_s"],
         "warm_cpu_s": warm["cpu_s"],
+        "warm_stages": warm["stages"],
     }
 
 

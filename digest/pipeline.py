@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -9,12 +10,12 @@ import ssl
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from digest import archive, extract, feeds, http, mail, render, select, summarize
+from digest import __version__, archive, extract, feeds, http, mail, render, select, summarize
 from digest.config import Config, load_feed_list
 from digest.errors import ExtractError, FeedError, FetchError, MailError, SummarizeError
 from digest.models import (
@@ -71,19 +72,27 @@ def build(
             articles = store.window(day, since)
         with _stage("extract"):
             articles = _full_texts(articles, config, store, now)
-        with _stage("select"):
-            selection = select.select(articles, config.select, now=now)
-        with _stage("summarize"):
-            sections = _summarize(selection.sections, config, failures)
+        fingerprint = _fingerprint(articles, config)
+        cached = None if explain else store.cached_edition(day, fingerprint)
+        if cached is None:
+            with _stage("select"):
+                selection = select.select(articles, config.select, now=now)
+            with _stage("summarize"):
+                sections = _summarize(selection.sections, config, failures)
+            top, omitted = selection.top, selection.omitted
+            store.cache_edition(day, fingerprint, sections, top, omitted)
+        else:
+            log.info("nothing new for %s since its last build: selection and key points kept", day)
+            sections, top, omitted = cached
         stories = {s.lead.url: s for section in sections for s in section.stories}
         digest = Digest(
             date=day,
             generated_at=now,
             title=config.title,
             sections=sections,
-            top=tuple(stories[url] for url in selection.top if url in stories),
+            top=tuple(stories[url] for url in top if url in stories),
             failures=tuple(failures),
-            omitted=selection.omitted,
+            omitted=omitted,
         )
         with _stage("render"):
             rendered = render.render(digest, config.render, timezone=config.timezone)
@@ -93,7 +102,7 @@ def build(
             "digest.json": rendered.json,
         }
         if explain:
-            files["explain.txt"] = "\n".join(selection.explain) + "\n"
+            files["explain.txt"] = "\n".join(selection.explain) + "\n"  # never cached (above)
         with _stage("archive"):
             paths = archive.write_edition(config.out_dir, day, files)
             editions = archive.read_editions(config.out_dir)
@@ -294,6 +303,19 @@ def _key_points(story: Story, config: Config, failures: list[Failure]) -> tuple[
         failures.append(Failure(source=lead.source, stage="summarize", message=str(error)))
         return ()
     return tuple(points)
+
+
+def _fingerprint(articles: Sequence[Article], config: Config) -> str:
+    """A digest of everything selection and summarising read: the articles and their settings.
+
+    The same fingerprint means the same stories and key points, so they need not be computed
+    again; templates and rendering are not part of it (rendering is cheap and always redone)."""
+    digest = hashlib.sha256()
+    settings = (config.select, config.summarize, config.languages, __version__)
+    digest.update(repr(settings).encode())
+    for article in sorted(articles, key=lambda a: a.url):
+        digest.update(json.dumps(asdict(article), default=str, sort_keys=True).encode())
+    return digest.hexdigest()
 
 
 @contextmanager

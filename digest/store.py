@@ -1,10 +1,10 @@
-"""EDGE: the SQLite state kept between runs (articles seen, feed health, digests built)."""
+"""EDGE: the SQLite state kept between runs (articles, feeds, pages, editions, sends, runs)."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
@@ -13,7 +13,7 @@ from typing import Any
 
 from digest.errors import StateError
 from digest.extract import ExtractedPage
-from digest.models import Article
+from digest.models import Article, Section, Story
 
 # Each entry upgrades the schema by one version; never edit a released entry, append a new one.
 MIGRATIONS: tuple[str, ...] = (
@@ -89,6 +89,17 @@ MIGRATIONS: tuple[str, ...] = (
     # Feed freshness: until when a feed's last response may be reused without a request (http.py).
     """
     ALTER TABLE feed_health ADD COLUMN fresh_until TEXT;
+    """,
+    # The selected and summarised stories of each edition, keyed by a fingerprint of their inputs,
+    # so a rebuild with nothing new skips selection and summarising (pipeline).
+    """
+    CREATE TABLE editions (
+        date TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        sections TEXT NOT NULL,
+        top TEXT NOT NULL,
+        omitted INTEGER NOT NULL
+    );
     """,
 )
 
@@ -401,6 +412,49 @@ class Store:
         return {name: datetime.fromisoformat(until) for name, until in rows}
 
 
+    # --- edition cache (selection and key points of an edition, by input fingerprint) ---
+
+    def cached_edition(
+        self, day: date, fingerprint: str
+    ) -> tuple[tuple[Section, ...], tuple[str, ...], int] | None:
+        """Sections, top story links and omitted count of `day` if built from the same inputs."""
+        row = self._db.execute(
+            "SELECT sections, top, omitted FROM editions WHERE date = ? AND fingerprint = ?",
+            (day.isoformat(), fingerprint),
+        ).fetchone()
+        if row is None:
+            return None
+        sections = tuple(
+            Section(title=section["title"], stories=tuple(_story(s) for s in section["stories"]))
+            for section in json.loads(row[0])
+        )
+        return sections, tuple(json.loads(row[1])), row[2]
+
+    def cache_edition(
+        self,
+        day: date,
+        fingerprint: str,
+        sections: Sequence[Section],
+        top: Sequence[str],
+        omitted: int,
+    ) -> None:
+        payload = [
+            {"title": section.title, "stories": [_story_data(s) for s in section.stories]}
+            for section in sections
+        ]
+        with self._transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO editions(date, fingerprint, sections, top, omitted)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (
+                    day.isoformat(),
+                    fingerprint,
+                    json.dumps(payload, ensure_ascii=False),
+                    json.dumps(list(top)),
+                    omitted,
+                ),
+            )
+
 def _migrate(connection: sqlite3.Connection) -> None:
     (version,) = connection.execute("PRAGMA user_version").fetchone()
     if version > len(MIGRATIONS):
@@ -409,6 +463,26 @@ def _migrate(connection: sqlite3.Connection) -> None:
         connection.executescript(
             f"BEGIN IMMEDIATE; {script}; PRAGMA user_version = {number}; COMMIT;"
         )
+
+
+def _story_data(story: Story) -> dict[str, object]:
+    return {
+        "articles": [_dump(a) for a in story.articles],
+        "section": story.section,
+        "score": story.score,
+        "key_points": list(story.key_points),
+    }
+
+
+def _story(data: dict[str, Any]) -> Story:
+    lead, *others = (_load(a) for a in data["articles"])
+    return Story(
+        lead=lead,
+        others=tuple(others),
+        section=data["section"],
+        score=data["score"],
+        key_points=tuple(data["key_points"]),
+    )
 
 
 def _dump(article: Article) -> str:

@@ -128,3 +128,27 @@ def test_the_embedded_samples_build_offline(tmp_path: Path) -> None:
     result = pipeline.build(config, day=DAY, now=NOW)
     assert not [f for f in result.failures if f.stage == "feed"]
     assert len(result.digest.stories) >= 10
+
+
+def test_a_rebuild_with_nothing_new_reuses_the_stories_and_gives_the_same_digest(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = config_for(tmp_path)
+    first = pipeline.build(config, day=DAY, now=NOW)
+    with caplog.at_level("INFO", logger="digest.pipeline"):
+        again = pipeline.build(config, day=DAY, now=NOW.replace(hour=6))
+    assert "selection and key points kept" in caplog.text
+    assert again.digest.sections == first.digest.sections
+    assert again.digest.top == first.digest.top
+
+
+def test_a_changed_setting_recomputes_the_stories(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = config_for(tmp_path)
+    pipeline.build(config, day=DAY, now=NOW)
+    fewer = dataclasses.replace(config, select=dataclasses.replace(config.select, max_total=2))
+    with caplog.at_level("INFO", logger="digest.pipeline"):
+        again = pipeline.build(fewer, day=DAY, now=NOW.replace(hour=6))
+    assert "selection and key points kept" not in caplog.text
+    assert len(again.digest.stories) == 2
