@@ -59,13 +59,19 @@ def common_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.group()
 @click.version_option(__version__, prog_name="sipo-digest")
 @click.option("-v", "--verbose", is_flag=True, help="Log every stage.")
-@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Log lines as text, or one JSON object a line.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log lines as text, or one JSON object a line.",
+)
 def main(verbose: bool, log_format: str) -> None:
     """sipo-digest: the German daily security-policy briefing."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        scheduling.JsonLogFormatter() if log_format == "json"
+        scheduling.JsonLogFormatter()
+        if log_format == "json"
         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
@@ -73,17 +79,41 @@ def main(verbose: bool, log_format: str) -> None:
 
 @main.command()
 @common_options
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Date of the edition (default: today in the configured time zone).")
-@click.option("--feeds", "feeds_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Feed list to use instead of the configured one.")
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Take articles first seen since this date instead of since the last digest.")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Date of the edition (default: today in the configured time zone).",
+)
+@click.option(
+    "--feeds",
+    "feeds_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Feed list to use instead of the configured one.",
+)
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Take articles first seen since this date instead of since the last digest.",
+)
 @click.option("--explain", is_flag=True, help="Also write explain.txt with every article's fate.")
-@click.option("--send", "send_after", is_flag=True,
-              help="After a successful build, send the edition (like `digest send`).")
-def build(config: Config, day: datetime | None, feeds_path: Path | None,
-          since: datetime | None, explain: bool, send_after: bool) -> None:
+@click.option(
+    "--send",
+    "send_after",
+    is_flag=True,
+    help="After a successful build, send the edition (like `digest send`).",
+)
+def build(
+    config: Config,
+    day: datetime | None,
+    feeds_path: Path | None,
+    since: datetime | None,
+    explain: bool,
+    send_after: bool,
+) -> None:
     """Build one edition and print the paths of the files written."""
     now = datetime.now(UTC)
     zone = ZoneInfo(config.timezone)
@@ -111,10 +141,16 @@ def build(config: Config, day: datetime | None, feeds_path: Path | None,
 
 @main.command()
 @common_options
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Date of the edition (default: today in the configured time zone).")
-@click.option("--dry-run", is_flag=True,
-              help="Write digest.eml and list who would receive it; send nothing.")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Date of the edition (default: today in the configured time zone).",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Write digest.eml and list who would receive it; send nothing."
+)
 def send(config: Config, day: datetime | None, dry_run: bool) -> None:
     """Send a built edition to every recipient not yet served (safe to repeat)."""
     now = datetime.now(UTC)
@@ -147,8 +183,9 @@ def _send_edition(
 @click.option("--points", type=click.IntRange(1, 10), default=3, show_default=True)
 @click.option("--title", default=None, help="The article's title, to weigh sentences by it.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of lines.")
-def summarize_command(config: Config, source: Any, points: int, title: str | None,
-                      as_json: bool) -> None:
+def summarize_command(
+    config: Config, source: Any, points: int, title: str | None, as_json: bool
+) -> None:
     """Print the key points of one text (FILE or - for standard input)."""
     points_found = summarize.key_points(source.read(), title=title, max_points=points)
     if as_json:
@@ -160,10 +197,20 @@ def summarize_command(config: Config, source: Any, points: int, title: str | Non
 
 @main.command()
 @common_options
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Open this edition's digest.html (default: the archive page).")
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
-              help="Port on 127.0.0.1 (0: any free port).")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Open this edition's digest.html (default: the archive page).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port on 127.0.0.1 (0: any free port).",
+)
 def preview(config: Config, day: datetime | None, port: int) -> None:
     """Serve out/ on 127.0.0.1 and print the URL; stop with Ctrl+C."""
     page = f"{day.date().isoformat()}/digest.html" if day else "index.html"
@@ -191,8 +238,14 @@ def schedule(config: Config) -> None:
 
 @main.command()
 @common_options
-@click.option("--runs", "limit", type=click.IntRange(1, 100), default=7, show_default=True,
-              help="How many of the latest runs to list.")
+@click.option(
+    "--runs",
+    "limit",
+    type=click.IntRange(1, 100),
+    default=7,
+    show_default=True,
+    help="How many of the latest runs to list.",
+)
 def status(config: Config, limit: int) -> None:
     """Print the next scheduled run, the latest runs, failing feeds and mails not delivered."""
     for line in scheduling.status_report(config, now=datetime.now(UTC), limit=limit):
@@ -202,8 +255,12 @@ def status(config: Config, limit: int) -> None:
 @main.command("extract")
 @common_options
 @click.argument("target")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print title, author, date, language, paywall flag and text as JSON.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print title, author, date, language, paywall flag and text as JSON.",
+)
 def extract_command(config: Config, target: str, as_json: bool) -> None:
     """Print the main text of one article page (URL or FILE), paragraphs separated by blank lines.
 
@@ -246,11 +303,20 @@ def feeds_group() -> None:
 
 @feeds_group.command("check")
 @common_options
-@click.option("--feeds", "feeds_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Feed list to check instead of the configured one.")
-@click.option("--fetch/--no-fetch", default=True, show_default=True,
-              help="Fetch and parse every feed once first (no articles are stored); "
-              "--no-fetch only shows what the last build or check recorded.")
+@click.option(
+    "--feeds",
+    "feeds_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Feed list to check instead of the configured one.",
+)
+@click.option(
+    "--fetch/--no-fetch",
+    default=True,
+    show_default=True,
+    help="Fetch and parse every feed once first (no articles are stored); "
+    "--no-fetch only shows what the last build or check recorded.",
+)
 def feeds_check(config: Config, feeds_path: Path | None, fetch: bool) -> None:
     """Print each feed's health: status, last success, last error, consecutive failures.
 
@@ -344,8 +410,13 @@ def _iso(moment: datetime | None) -> str:
 @feeds_group.command("import")
 @common_options
 @click.argument("opml_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--to", "target", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the TOML feed list to this file (default: print it).")
+@click.option(
+    "--to",
+    "target",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the TOML feed list to this file (default: print it).",
+)
 @click.option("--force", is_flag=True, help="Replace --to if it already exists.")
 def feeds_import(config: Config, opml_file: Path, target: Path | None, force: bool) -> None:
     """Convert an OPML file into a TOML feed list (http(s) feeds only; category -> section)."""
@@ -368,8 +439,13 @@ def feeds_import(config: Config, opml_file: Path, target: Path | None, force: bo
 
 @feeds_group.command("export")
 @common_options
-@click.option("--feeds", "feeds_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Feed list to export instead of the configured one.")
+@click.option(
+    "--feeds",
+    "feeds_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Feed list to export instead of the configured one.",
+)
 def feeds_export(config: Config, feeds_path: Path | None) -> None:
     """Print the feed list as OPML 2.0 (local files are left out with a warning)."""
     exported = opml.to_opml(load_feed_list(feeds_path or config.feeds), title=config.title)

@@ -1,15 +1,15 @@
 """One exception tree for sipo-digest; the CLI turns these into one-line messages and exit codes.
 
-    DigestError
-     +-- ConfigError          the configuration or a feed list is malformed (names file and line)
-     +-- FetchError           a feed or page could not be fetched (status, timeout, size cap)
-     +-- FeedError            a feed's bytes could not be parsed into entries
-     +-- ExtractError         a page gave no usable main text
-     +-- SummarizeError       a text gave no key points (empty, or no sentences)
-     +-- RenderError          a template failed
-     +-- StateError           the state database is unusable
-     +-- LockedError          another run holds the lock
-     +-- MailError            a message could not be delivered
+DigestError
+ +-- ConfigError          the configuration or a feed list is malformed (names file and line)
+ +-- FetchError           a feed or page could not be fetched (status, timeout, size cap)
+ +-- FeedError            a feed's bytes could not be parsed into entries
+ +-- ExtractError         a page gave no usable main text
+ +-- SummarizeError       a text gave no key points (empty, or no sentences)
+ +-- RenderError          a template failed
+ +-- StateError           the state database is unusable
+ +-- LockedError          another run holds the lock
+ +-- MailError            a message could not be delivered
 """
 
 

@@ -1,4 +1,4 @@
-"""Bytes of a feed (RSS 0.9x/1.0/2.0, Atom) -> entries with plain text and aware UTC dates (pure)."""
+"""Bytes of a feed (RSS 0.9x/1.0/2.0, Atom) -> entries: plain text, aware UTC dates (pure)."""
 
 from __future__ import annotations
 
@@ -102,7 +102,11 @@ def parse_feed(
 _ENTITY_DECLARATIONS = tuple(
     ("<!ENTITY".encode(encoding), encoding, width)
     for encoding, width in (
-        ("utf-8", 1), ("utf-16-le", 2), ("utf-16-be", 2), ("utf-32-le", 4), ("utf-32-be", 4),
+        ("utf-8", 1),
+        ("utf-16-le", 2),
+        ("utf-16-be", 2),
+        ("utf-32-le", 4),
+        ("utf-32-be", 4),
         ("cp037", 1),
     )
 )
@@ -200,13 +204,15 @@ def _walk(element: etree._Element, pieces: list[str]) -> None:
 def _tidy(text: str) -> str:
     """Paragraphs separated by one blank line; a single line break inside one is a hard wrap."""
     paragraphs = _BREAKS.split(text.replace("\r\n", "\n").strip())
-    joined = (" ".join(_SPACES.sub(" ", line).strip() for line in p.split("\n")) for p in paragraphs)
+    joined = (
+        " ".join(_SPACES.sub(" ", line).strip() for line in p.split("\n")) for p in paragraphs
+    )
     return "\n\n".join(p.strip() for p in joined if p.strip())
 
 
 def _text(value: str) -> str:
     """Titles and names: one line of plain text, mojibake repaired, bounded."""
-    return " ".join(html_to_text(repair_mojibake(value[: MAX_TEXT_CHARS])).split())[:MAX_TITLE_CHARS]
+    return " ".join(html_to_text(repair_mojibake(value[:MAX_TEXT_CHARS])).split())[:MAX_TITLE_CHARS]
 
 
 def _body(value: str) -> str:
@@ -218,7 +224,10 @@ def _body(value: str) -> str:
 # followed by one or two characters standing for continuation bytes 0x80-0xBF.
 _CONTINUATION_BYTES = bytes(range(0x80, 0xC0))
 _CONTINUATION_CHARS = "".join(
-    sorted(set(_CONTINUATION_BYTES.decode("cp1252", errors="ignore")) | set(_CONTINUATION_BYTES.decode("latin-1")))
+    sorted(
+        set(_CONTINUATION_BYTES.decode("cp1252", errors="ignore"))
+        | set(_CONTINUATION_BYTES.decode("latin-1"))
+    )
 )
 _CONT = "[" + re.escape(_CONTINUATION_CHARS) + "]"
 # Lead bytes 0xC2-0xC3 (the Latin-1 letters: umlauts, sharp s, accents) and 0xE2 (punctuation,
@@ -226,14 +235,18 @@ _CONT = "[" + re.escape(_CONTINUATION_CHARS) + "]"
 _MOJIBAKE = re.compile(f"[\u00c2\u00c3]{_CONT}|\u00e2{_CONT}{_CONT}")
 _TO_BYTE = {ch: bytes([b]) for b in range(256) for ch in {bytes([b]).decode("latin-1")}}
 _TO_BYTE.update(
-    {bytes([b]).decode("cp1252"): bytes([b]) for b in range(0x80, 0xA0) if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)}
+    {
+        bytes([b]).decode("cp1252"): bytes([b])
+        for b in range(0x80, 0xA0)
+        if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
+    }
 )
 
 
 def repair_mojibake(text: str) -> str:
     """Undo UTF-8 that was decoded as Windows-1252 or Latin-1 ("fÃ¼r" -> "für"), sequence by
     sequence; anything that does not decode back to valid UTF-8 is left as it is."""
-    if "\u00c2" > max(text, default="\0") or not _MOJIBAKE.search(text):
+    if max(text, default="\0") < "\u00c2" or not _MOJIBAKE.search(text):
         return text
     return _MOJIBAKE.sub(_repair_sequence, text)
 

@@ -110,7 +110,9 @@ class Section:
 
     @property
     def anchor(self) -> str:
-        return "ressort-" + "".join(c if c.isalnum() else "-" for c in self.title.lower()).strip("-")
+        return "ressort-" + "".join(c if c.isalnum() else "-" for c in self.title.lower()).strip(
+            "-"
+        )
 
 
 @dataclass(frozen=True, slots=True)

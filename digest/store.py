@@ -260,7 +260,7 @@ class Store:
     # --- run ledger (one row per edition date) ---
 
     def begin_run(self, day: date, now: datetime) -> None:
-        """Record that the run of `day` has started (again, if an earlier attempt did not finish)."""
+        """Record that the run of `day` has started (again, if an earlier attempt died)."""
         with self._transaction():
             self._db.execute(
                 "INSERT INTO runs(date, status, started) VALUES (?, 'running', ?)"
@@ -392,7 +392,6 @@ class Store:
                 rows,
             )
 
-
     # --- feed freshness (HTTP caching lifetime of each feed's last response; see http.py) ---
 
     def record_freshness(self, name: str, fresh_until: datetime | None) -> None:
@@ -410,7 +409,6 @@ class Store:
             "SELECT name, fresh_until FROM feed_health WHERE fresh_until IS NOT NULL"
         ).fetchall()
         return {name: datetime.fromisoformat(until) for name, until in rows}
-
 
     # --- edition cache (selection and key points of an edition, by input fingerprint) ---
 
@@ -454,6 +452,7 @@ class Store:
                     omitted,
                 ),
             )
+
 
 def _migrate(connection: sqlite3.Connection) -> None:
     (version,) = connection.execute("PRAGMA user_version").fetchone()

@@ -33,7 +33,11 @@ def test_shipped_config_documents_every_setting_with_its_default() -> None:
         if key in ("feeds", "out_dir"):
             continue
         expected = getattr(defaults, key)
-        assert value == ("" if expected is None else (list(expected) if isinstance(expected, tuple) else expected)), key
+        assert value == (
+            ""
+            if expected is None
+            else (list(expected) if isinstance(expected, tuple) else expected)
+        ), key
     for section in ("fetch", "extract", "summarize", "select", "render", "email", "schedule"):
         section_defaults = getattr(defaults, section)
         fields = set(section_defaults.__dataclass_fields__)
@@ -44,7 +48,9 @@ def test_shipped_config_documents_every_setting_with_its_default() -> None:
 def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
     folder = tmp_path / "conf"
     folder.mkdir()
-    config = load_config(write(folder / "d.toml", '[digest]\nfeeds = "lists/x.toml"\nout_dir = "../o"\n'))
+    config = load_config(
+        write(folder / "d.toml", '[digest]\nfeeds = "lists/x.toml"\nout_dir = "../o"\n')
+    )
     assert config.feeds == folder / "lists" / "x.toml"
     assert config.out_dir == (tmp_path / "o").resolve()
 
@@ -70,7 +76,7 @@ def test_unknown_key_is_an_error_naming_it(tmp_path: Path) -> None:
 
 
 def test_wrong_type_is_an_error_naming_the_key(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="fetch.retries must be int"):
+    with pytest.raises(ConfigError, match=r"fetch\.retries must be int"):
         load_config(write(tmp_path / "d.toml", '[fetch]\nretries = "zwei"\n'))
 
 
@@ -103,7 +109,10 @@ def test_feed_list_resolves_local_paths_and_keeps_web_urls(tmp_path: Path) -> No
         ('[[feeds]]\nurl = "a.xml"\n', "'name' is required"),
         ('[[feeds]]\nname = "A"\nurl = "ftp://x.example/f"\n', "http(s) or a file path"),
         ('[[feeds]]\nname = "A"\nurl = "a.xml"\nweight = 0\n', "weight must be a positive"),
-        ('[[feeds]]\nname = "A"\nurl = "a.xml"\n[[feeds]]\nname = "A"\nurl = "b.xml"\n', "used twice"),
+        (
+            '[[feeds]]\nname = "A"\nurl = "a.xml"\n[[feeds]]\nname = "A"\nurl = "b.xml"\n',
+            "used twice",
+        ),
         ('[[feeds]]\nname = "A"\nurl = "a.xml"\ncolour = "red"\n', "unknown key 'colour'"),
     ],
 )

@@ -110,8 +110,10 @@ def test_html_page_is_not_a_feed() -> None:
 def test_undated_item_is_marked_and_future_date_clamped() -> None:
     items = (
         "<item><title>Ohne</title><link>/a</link></item>"
-        "<item><title>Zukunft</title><link>/b</link><pubDate>Fri, 01 Jan 2100 00:00:00 GMT</pubDate></item>"
-        "<item><title>Zone</title><link>/c</link><pubDate>Mon, 03 Jun 2024 06:00:00 +0200</pubDate></item>"
+        "<item><title>Zukunft</title><link>/b</link>"
+        "<pubDate>Fri, 01 Jan 2100 00:00:00 GMT</pubDate></item>"
+        "<item><title>Zone</title><link>/c</link>"
+        "<pubDate>Mon, 03 Jun 2024 06:00:00 +0200</pubDate></item>"
     )
     undated, future, zoned = _parse(_rss(items)).entries
     assert undated.published is None and MARKER_NO_DATE in undated.markers
@@ -199,7 +201,7 @@ def test_build_survives_404(tmp_path, http_server) -> None:
 def test_build_retries_500_then_reads_the_feed(tmp_path, http_server) -> None:
     answers = iter([Reply(status=500), Reply(body=(DATA / "broken.xml").read_bytes())])
     server = http_server(_good({"/flaky.xml": lambda request: next(answers)}))
-    result, health, links = _build(tmp_path, server, "/flaky.xml")
+    _result, health, _links = _build(tmp_path, server, "/flaky.xml")
     assert health["Schlecht"].failures == 0 and health["Schlecht"].last_status == "200"
     assert server.hits("/flaky.xml") == 2
 
@@ -241,7 +243,7 @@ def test_build_survives_an_html_page(tmp_path, http_server) -> None:
 
 def test_build_keeps_items_of_partly_readable_xml(tmp_path, http_server) -> None:
     server = http_server(_good({"/broken.xml": Reply(body=(DATA / "broken.xml").read_bytes())}))
-    result, health, links = _build(tmp_path, server, "/broken.xml")
+    _result, health, links = _build(tmp_path, server, "/broken.xml")
     assert health["Schlecht"].failures == 0
     assert "http://example.com/cyber/angriff.html" in links
 
@@ -249,7 +251,7 @@ def test_build_keeps_items_of_partly_readable_xml(tmp_path, http_server) -> None
 def test_build_decodes_windows_1252_declared_as_utf8(tmp_path, http_server) -> None:
     body = (DATA / "cp1252-declared-utf8.xml").read_bytes()
     server = http_server(_good({"/cp.xml": Reply(body=body)}))
-    result, health, links = _build(tmp_path, server, "/cp.xml")
+    result, health, _links = _build(tmp_path, server, "/cp.xml")
     titles = {a.title for story in result.digest.stories for a in story.articles}
     assert "Rüstungsexporte: „Milliarden für Munition“ – 5 € pro Kopf" in titles
     assert health["Schlecht"].failures == 0
@@ -264,8 +266,8 @@ def test_second_build_gets_304_and_parses_nothing(tmp_path, http_server) -> None
         return Reply(body=body, headers={"ETag": '"g1"'})
 
     server = http_server({"/good.xml": conditional, "/other.xml": Reply(status=404)})
-    first, _, first_links = _build(tmp_path, server, "/other.xml")
-    again, health, again_links = _build(tmp_path, server, "/other.xml")
+    _first, _, first_links = _build(tmp_path, server, "/other.xml")
+    _again, health, again_links = _build(tmp_path, server, "/other.xml")
     assert (
         server.requests[-2].headers.get("if-none-match") == '"g1"'
         or server.requests[-1].headers.get("if-none-match") == '"g1"'

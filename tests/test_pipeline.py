@@ -101,9 +101,22 @@ def test_a_second_build_of_the_next_day_shows_no_article_twice(tmp_path: Path) -
 def test_cli_build_prints_the_paths_it_wrote(tmp_path: Path) -> None:
     out = tmp_path / "cli-out"
     completed = subprocess.run(
-        [sys.executable, "-m", "digest", "build", "--feeds", str(DATA / "list.toml"),
-         "--out", str(out), "--date", "2026-11-29"],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "digest",
+            "build",
+            "--feeds",
+            str(DATA / "list.toml"),
+            "--out",
+            str(out),
+            "--date",
+            "2026-11-29",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert completed.returncode == 0, completed.stderr
     printed = [Path(line) for line in completed.stdout.split()]
@@ -113,16 +126,29 @@ def test_cli_build_prints_the_paths_it_wrote(tmp_path: Path) -> None:
 
 def test_cli_reports_a_malformed_config_in_one_line(tmp_path: Path) -> None:
     completed = subprocess.run(
-        [sys.executable, "-m", "digest", "build", "--config", str(DATA / "malformed.toml"),
-         "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=60, check=False,
+        [
+            sys.executable,
+            "-m",
+            "digest",
+            "build",
+            "--config",
+            str(DATA / "malformed.toml"),
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert completed.returncode != 0
     assert "malformed.toml" in completed.stderr and "line 3" in completed.stderr
     assert "Traceback" not in completed.stderr
 
 
-@pytest.mark.skipif(not (DEFAULT_CONFIG.parent / "feeds" / "samples.toml").exists(), reason="no samples")
+@pytest.mark.skipif(
+    not (DEFAULT_CONFIG.parent / "feeds" / "samples.toml").exists(), reason="no samples"
+)
 def test_the_embedded_samples_build_offline(tmp_path: Path) -> None:
     config = dataclasses.replace(load_config(DEFAULT_CONFIG), out_dir=tmp_path / "out")
     result = pipeline.build(config, day=DAY, now=NOW)

@@ -266,8 +266,9 @@ def test_status_lists_next_run_runs_and_failing_feeds(tmp_path: Path) -> None:
 
 
 def test_json_log_lines_carry_time_level_logger_and_message() -> None:
-    record = logging.LogRecord("digest.pipeline", logging.INFO, __file__, 1, "stage %s took %.2f s",
-                               ("render", 0.5), None)
+    record = logging.LogRecord(
+        "digest.pipeline", logging.INFO, __file__, 1, "stage %s took %.2f s", ("render", 0.5), None
+    )
     entry = json.loads(JsonLogFormatter().format(record))
     assert entry["level"] == "INFO" and entry["logger"] == "digest.pipeline"
     assert entry["message"] == "stage render took 0.50 s"
@@ -277,8 +278,9 @@ def test_json_log_lines_carry_time_level_logger_and_message() -> None:
 # --- real processes ------------------------------------------------------------------------------
 
 
-def write_config(tmp_path: Path, *, feeds: Path, run_at: str, grace: float = 24.0,
-                 email: str = "") -> Path:
+def write_config(
+    tmp_path: Path, *, feeds: Path, run_at: str, grace: float = 24.0, email: str = ""
+) -> Path:
     path = tmp_path / "digest.toml"
     path.write_text(
         f"""
@@ -312,7 +314,7 @@ url = "{url}"
 
 [[feeds]]
 name = "Beta Sicherheitsreport"
-url = "{FEEDS / 'beta.atom'}"
+url = "{FEEDS / "beta.atom"}"
 """,
         encoding="utf-8",
     )
@@ -325,9 +327,22 @@ class Process:
     def __init__(self, config: Path) -> None:
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", "digest", "-v", "--log-format", "json", "schedule",
-             "--config", str(config)],
-            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env, cwd=REPO,
+            [
+                sys.executable,
+                "-m",
+                "digest",
+                "-v",
+                "--log-format",
+                "json",
+                "schedule",
+                "--config",
+                str(config),
+            ],
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+            env=env,
+            cwd=REPO,
         )
         self.lines: list[dict[str, str]] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -399,8 +414,11 @@ def ledger_rows(state: Path) -> list[tuple[str, str, int]]:
 def test_sigterm_during_a_run_lets_it_finish_without_partial_files(
     tmp_path: Path, http_server: Callable[..., object], processes: Callable[[Path], Process]
 ) -> None:
-    slow = Reply(body=(FEEDS / "alpha.xml").read_bytes(), delay=3.0,
-                 headers={"Content-Type": "application/rss+xml"})
+    slow = Reply(
+        body=(FEEDS / "alpha.xml").read_bytes(),
+        delay=3.0,
+        headers={"Content-Type": "application/rss+xml"},
+    )
     server = http_server({"/alpha.xml": slow})
     feeds = slow_feed_list(tmp_path, server.url("/alpha.xml"))  # type: ignore[attr-defined]
     config = write_config(tmp_path, feeds=feeds, run_at="00:00:00")
@@ -423,8 +441,11 @@ def test_sigterm_during_a_run_lets_it_finish_without_partial_files(
 def test_a_killed_run_leaves_no_partial_edition_and_runs_again_on_start(
     tmp_path: Path, http_server: Callable[..., object], processes: Callable[[Path], Process]
 ) -> None:
-    slow = Reply(body=(FEEDS / "alpha.xml").read_bytes(), delay=3.0,
-                 headers={"Content-Type": "application/rss+xml"})
+    slow = Reply(
+        body=(FEEDS / "alpha.xml").read_bytes(),
+        delay=3.0,
+        headers={"Content-Type": "application/rss+xml"},
+    )
     server = http_server({"/alpha.xml": slow})
     feeds = slow_feed_list(tmp_path, server.url("/alpha.xml"))  # type: ignore[attr-defined]
     config = write_config(tmp_path, feeds=feeds, run_at="00:00:00")
@@ -446,8 +467,11 @@ def test_a_killed_run_leaves_no_partial_edition_and_runs_again_on_start(
 def test_sigterm_during_a_triggered_run_stops_after_it(
     tmp_path: Path, http_server: Callable[..., object], processes: Callable[[Path], Process]
 ) -> None:
-    slow = Reply(body=(FEEDS / "alpha.xml").read_bytes(), delay=3.0,
-                 headers={"Content-Type": "application/rss+xml"})
+    slow = Reply(
+        body=(FEEDS / "alpha.xml").read_bytes(),
+        delay=3.0,
+        headers={"Content-Type": "application/rss+xml"},
+    )
     server = http_server({"/alpha.xml": slow})
     feeds = slow_feed_list(tmp_path, server.url("/alpha.xml"))  # type: ignore[attr-defined]
     fire = (datetime.now(BERLIN) + timedelta(seconds=8)).replace(microsecond=0)
@@ -519,8 +543,13 @@ def test_schedule_fires_a_few_seconds_ahead_and_one_mail_arrives(
     fire = (datetime.now(BERLIN) + timedelta(seconds=8)).replace(microsecond=0)
     if fire.date() != datetime.now(BERLIN).date():
         pytest.skip("too close to midnight for a same-day trigger")
-    config = write_config(tmp_path, feeds=FEEDS / "list.toml", run_at=fire.strftime("%H:%M:%S"),
-                          grace=1.0, email=email_section(port))
+    config = write_config(
+        tmp_path,
+        feeds=FEEDS / "list.toml",
+        run_at=fire.strftime("%H:%M:%S"),
+        grace=1.0,
+        email=email_section(port),
+    )
     process = processes(config)
     wait_for_mail(inbox, 1)
     assert inbox.arrived and inbox.arrived[0] >= fire
@@ -536,8 +565,9 @@ def test_two_scheduler_processes_against_the_same_state_send_one_mail(
     tmp_path: Path, smtp: tuple[Inbox, int], processes: Callable[[Path], Process]
 ) -> None:
     inbox, port = smtp
-    config = write_config(tmp_path, feeds=FEEDS / "list.toml", run_at="00:00:00",
-                          email=email_section(port))
+    config = write_config(
+        tmp_path, feeds=FEEDS / "list.toml", run_at="00:00:00", email=email_section(port)
+    )
     first, second = processes(config), processes(config)
     today = datetime.now(BERLIN).date().isoformat()
     for process in (first, second):
@@ -551,5 +581,6 @@ def test_two_scheduler_processes_against_the_same_state_send_one_mail(
 
 
 def _record(day: date) -> RunRecord:
-    return RunRecord(day=day, status="running", started=at(day, 6)(), finished=None, error=None,
-                     attempts=1)
+    return RunRecord(
+        day=day, status="running", started=at(day, 6)(), finished=None, error=None, attempts=1
+    )
