@@ -292,7 +292,9 @@ def _entry(raw: dict, *, source: FeedSource, now: datetime, feed_link: str) -> E
 
 def _date(raw: dict) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = raw.get(key)
+        # dict.get, not feedparser's own: that maps a missing published_parsed to updated_parsed
+        # with a deprecation warning, and we ask for updated_parsed ourselves.
+        value = dict.get(raw, key)
         if value:
             try:
                 return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
