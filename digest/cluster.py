@@ -38,6 +38,14 @@ MAX_POSTING = 100
 MAX_GAP = timedelta(hours=72)
 
 _NUMBER = re.compile(r"^\d")
+# Compound splitting: words from MIN_COMPOUND letters, heads from MIN_HEAD letters.
+MIN_COMPOUND = 8
+MIN_HEAD = 4
+PART_WEIGHT = 0.5
+_SUFFIX_SEAM = re.compile(
+    r"(?:(?<=ung)|(?<=heit)|(?<=keit)|(?<=schaft)|(?<=tät)|(?<=ion))s(?=[a-zäöüß]{3})"
+)
+_LINKING = re.compile(r"(?:es|s)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +85,78 @@ def shingles(words: Sequence[str], size: int = SHINGLE_SIZE) -> set[bytes]:
     return {" ".join(words[i : i + size]).encode() for i in range(len(words) - size + 1)}
 
 
+def compound_parts(word: str, known: frozenset[str] | set[str]) -> list[str]:
+    """Parts of a German compound, lower-cased: "rettungsweg" -> ["rettung", "weg"].
+
+    Two heuristics, no dictionary: a linking "s" after a noun suffix that always takes it
+    (-ung, -heit, -keit, -schaft, -tät, -ion) marks a seam; and the longest tail of at least
+    MIN_HEAD letters whose stem occurs as a word of its own in `known` (the stems of the day's
+    words) is the head when the rest, with or without a linking "s"/"es", is such a word too."""
+    word = word.lower()
+    if len(word) < MIN_COMPOUND:
+        return []
+    pieces = [p for p in _SUFFIX_SEAM.split(word) if p]
+    if len(pieces) > 1:
+        return [p for piece in pieces for p in (compound_parts(piece, known) or [piece])]
+    for start in range(MIN_HEAD, len(word) - MIN_HEAD + 1):
+        head = word[start:]
+        if _stem_de(head) not in known:
+            continue
+        modifier = word[:start]
+        unlinked = _LINKING.sub("", modifier)
+        for candidate in (modifier, unlinked):
+            if len(candidate) >= MIN_HEAD and _stem_de(candidate) in known:
+                return [candidate, head]
+    return []
+
+
+def _stem_de(word: str) -> str:
+    return stem(word, "de")
+
+
+def term_frequencies(text: str, language: str, known: frozenset[str]) -> dict[str, float]:
+    """Sublinear frequencies of content stems; for German, compound parts add PART_WEIGHT each
+    (so "Rettungszufahrt" and "Rettungsweg" share "rettung" without outweighing whole words)."""
+    stops = _stop_stems(language)
+    words: Counter[str] = Counter()
+    parts: Counter[str] = Counter()
+    for word in nlp.words(text):
+        if len(word) < 3 and not word.isdigit():
+            continue
+        word_stem = stem(word, language)
+        if word_stem in stops:
+            continue
+        words[word_stem] += 1
+        if language == "de" and len(word) >= MIN_COMPOUND:
+            for part in compound_parts(word, known):
+                part_stem = _stem_de(part)
+                if part_stem != word_stem and part_stem not in stops:
+                    parts[part_stem] += 1
+    frequencies = {term: 1.0 + math.log(n) for term, n in words.items()}
+    for term, n in parts.items():
+        frequencies[term] = frequencies.get(term, 0.0) + PART_WEIGHT * n
+    return frequencies
+
+
+def _known_stems(articles: Sequence[Article]) -> frozenset[str]:
+    """Stems of the words of the day at least MIN_HEAD letters long: candidate compound heads."""
+    return frozenset(
+        stem(w, a.language)
+        for a in articles
+        for w in nlp.words(f"{a.title} {a.text}")
+        if len(w) >= MIN_HEAD and w.isalpha()
+    )
+
+
 def cluster(articles: Sequence[Article]) -> Clustering:
     """Merge agency copies and independent reports of the same event; never compare all pairs."""
-    stems = [content_stems(a.text, a.language) for a in articles]
-    title_stems = [content_stems(a.title, a.language) for a in articles]
-    vectors, idf = _tfidf([t * 2 + s for t, s in zip(title_stems, stems, strict=True)])
-    title_vectors = [_weighted(Counter(t), idf) for t in title_stems]
+    known = _known_stems(articles)
+    texts = [term_frequencies(a.text, a.language, known) for a in articles]
+    titles = [term_frequencies(a.title, a.language, known) for a in articles]
+    vectors, idf = _tfidf(
+        [_plus(text, title, 2.0) for text, title in zip(texts, titles, strict=True)]
+    )
+    title_vectors = [_weighted(t, idf) for t in titles]
     rare_idf = _idf_of(max(3, int(RARE_SHARE * len(articles))), len(articles))
     parents = list(range(len(articles)))
     links: list[Link] = []
@@ -162,15 +236,24 @@ def _idf_of(document_frequency: int, count: int) -> float:
     return math.log((1 + count) / (1 + document_frequency)) + 1.0
 
 
-def _tfidf(documents: Sequence[Sequence[str]]) -> tuple[list[dict[str, float]], dict[str, float]]:
-    frequencies = Counter(term for document in documents for term in set(document))
+def _plus(first: dict[str, float], second: dict[str, float], factor: float) -> dict[str, float]:
+    total = dict(first)
+    for term, value in second.items():
+        total[term] = total.get(term, 0.0) + factor * value
+    return total
+
+
+def _tfidf(
+    documents: Sequence[dict[str, float]],
+) -> tuple[list[dict[str, float]], dict[str, float]]:
+    frequencies = Counter(term for document in documents for term in document)
     count = len(documents)
     idf = {term: _idf_of(df, count) for term, df in frequencies.items()}
-    return [_weighted(Counter(document), idf) for document in documents], idf
+    return [_weighted(document, idf) for document in documents], idf
 
 
-def _weighted(counts: Counter[str], idf: dict[str, float]) -> dict[str, float]:
-    vector = {term: (1.0 + math.log(n)) * idf.get(term, 1.0) for term, n in counts.items()}
+def _weighted(frequencies: dict[str, float], idf: dict[str, float]) -> dict[str, float]:
+    vector = {term: tf * idf.get(term, 1.0) for term, tf in frequencies.items()}
     norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
     return {term: value / norm for term, value in vector.items()}
 
