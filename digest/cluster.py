@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import heapq
 import math
 import re
 from collections import Counter
@@ -14,8 +15,8 @@ from datasketch import MinHash, MinHashLSH
 from sumy.utils import get_stop_words
 
 from digest import nlp
-from digest.models import Article
-from digest.relevance import stem
+from digest.models import MARKER_TEASER_ONLY, Article
+from digest.relevance import Lexicon, Topics, load_topics, stem
 
 # Agency copies: word 3-shingles whose estimated Jaccard similarity reaches COPY_JACCARD.
 SHINGLE_SIZE = 3
@@ -36,12 +37,18 @@ SIGNATURE_TERMS = 20
 MIN_SHARED_SIGNATURE = 1
 MAX_POSTING = 100
 MAX_GAP = timedelta(hours=72)
+# Second pass: stories with a short item (teaser) merge when their centroids reach
+# ATTACH_COSINE; only pairs of articles at least ATTACH_FLOOR alike are looked at.
+SHORT_WORDS = 60
+ATTACH_COSINE = 0.22
+ATTACH_FLOOR = 0.1
 
 _NUMBER = re.compile(r"^\d")
 # Compound splitting: words from MIN_COMPOUND letters, heads from MIN_HEAD letters.
 MIN_COMPOUND = 8
 MIN_HEAD = 4
 PART_WEIGHT = 0.5
+TOPIC_WEIGHT = 0.5
 _SUFFIX_SEAM = re.compile(
     r"(?:(?<=ung)|(?<=heit)|(?<=keit)|(?<=schaft)|(?<=tät)|(?<=ion))s(?=[a-zäöüß]{3})"
 )
@@ -114,12 +121,20 @@ def _stem_de(word: str) -> str:
     return stem(word, "de")
 
 
-def term_frequencies(text: str, language: str, known: frozenset[str]) -> dict[str, float]:
+def term_frequencies(
+    text: str, language: str, known: frozenset[str], topics: Topics | None = None
+) -> dict[str, float]:
     """Sublinear frequencies of content stems; for German, compound parts add PART_WEIGHT each
-    (so "Rettungszufahrt" and "Rettungsweg" share "rettung" without outweighing whole words)."""
+    (so "Rettungszufahrt" and "Rettungsweg" share "rettung" without outweighing whole words).
+
+    Words of the topic lexicon count TOPIC_WEIGHT: they say what the briefing is about and are
+    shared by different events of one topic (two attacks, two arrests); the rest (places,
+    people, numbers, what happened) tells one event from another."""
     stops = _stop_stems(language)
+    lexicon = topics.relevance.get(language) if topics is not None else None
     words: Counter[str] = Counter()
     parts: Counter[str] = Counter()
+    topical: set[str] = set()
     for word in nlp.words(text):
         if len(word) < 3 and not word.isdigit():
             continue
@@ -127,15 +142,25 @@ def term_frequencies(text: str, language: str, known: frozenset[str]) -> dict[st
         if word_stem in stops:
             continue
         words[word_stem] += 1
+        if lexicon is not None and _is_topic_word(lexicon, word):
+            topical.add(word_stem)
         if language == "de" and len(word) >= MIN_COMPOUND:
             for part in compound_parts(word, known):
                 part_stem = _stem_de(part)
                 if part_stem != word_stem and part_stem not in stops:
                     parts[part_stem] += 1
-    frequencies = {term: 1.0 + math.log(n) for term, n in words.items()}
+    frequencies = {
+        term: (1.0 + math.log(n)) * (TOPIC_WEIGHT if term in topical else 1.0)
+        for term, n in words.items()
+    }
     for term, n in parts.items():
         frequencies[term] = frequencies.get(term, 0.0) + PART_WEIGHT * n
     return frequencies
+
+
+def _is_topic_word(lexicon: Lexicon, word: str) -> bool:
+    term = lexicon.match_word(word)
+    return term is not None and term.weight > 0
 
 
 def _known_stems(articles: Sequence[Article]) -> frozenset[str]:
@@ -148,13 +173,27 @@ def _known_stems(articles: Sequence[Article]) -> frozenset[str]:
     )
 
 
-def cluster(articles: Sequence[Article]) -> Clustering:
-    """Merge agency copies and independent reports of the same event; never compare all pairs."""
+def cluster(articles: Sequence[Article], topics: Topics | None = None) -> Clustering:
+    """Merge agency copies and independent reports of the same event; never compare all pairs.
+
+    `topics` (default: the packaged topics.toml) marks the topic words that weigh less."""
+    topics = topics if topics is not None else load_topics()
     known = _known_stems(articles)
     texts = [term_frequencies(a.text, a.language, known) for a in articles]
     titles = [term_frequencies(a.title, a.language, known) for a in articles]
     vectors, idf = _tfidf(
         [_plus(text, title, 2.0) for text, title in zip(texts, titles, strict=True)]
+    )
+    # The second pass compares stories with topic words weighing less (see term_frequencies).
+    event_vectors, _ = _tfidf(
+        [
+            _plus(
+                term_frequencies(a.text, a.language, known, topics),
+                term_frequencies(a.title, a.language, known, topics),
+                2.0,
+            )
+            for a in articles
+        ]
     )
     title_vectors = [_weighted(t, idf) for t in titles]
     rare_idf = _idf_of(max(3, int(RARE_SHARE * len(articles))), len(articles))
@@ -165,6 +204,7 @@ def cluster(articles: Sequence[Article]) -> Clustering:
     # merges their stories only when the stories as wholes are alike too. Without this check,
     # A~B and B~C chain unrelated A and C, and one busy topic swallows a whole day's news.
     centroids: dict[int, dict[str, float]] = {i: _unit(v) for i, v in enumerate(vectors)}
+    event_centroids = {i: _unit(v) for i, v in enumerate(event_vectors)}
 
     def join(first: int, second: int, reason: str, similarity: float, *, checked: bool) -> None:
         root_a, root_b = _find(parents, first), _find(parents, second)
@@ -177,16 +217,22 @@ def cluster(articles: Sequence[Article]) -> Clustering:
         merged = centroids[keep]
         for term, weight in centroids.pop(gone).items():
             merged[term] = merged.get(term, 0.0) + weight
+        merged = event_centroids[keep]
+        for term, weight in event_centroids.pop(gone).items():
+            merged[term] = merged.get(term, 0.0) + weight
         links.append(Link(first, second, reason, round(similarity, 3)))
 
     minhashes = _minhashes(articles)
     for first, second, jaccard in _copy_pairs(minhashes):
         if _close_in_time(articles[first], articles[second]):
             join(first, second, "Agenturkopie", jaccard, checked=False)
-    for first, second in _candidate_pairs(vectors):
+    pairs = [
+        (first, second)
+        for first, second in _candidate_pairs(vectors)
+        if _close_in_time(articles[first], articles[second])
+    ]
+    for first, second in pairs:
         if _find(parents, first) == _find(parents, second):
-            continue
-        if not _close_in_time(articles[first], articles[second]):
             continue
         similarity = _cosine(vectors[first], vectors[second])
         if similarity >= SAME_EVENT_COSINE:
@@ -196,10 +242,43 @@ def cluster(articles: Sequence[Article]) -> Clustering:
             anchors = _shared_anchors(vectors[first], vectors[second], idf, rare_idf)
             if title_similarity >= SUPPORTING_TITLE_COSINE and anchors >= SHARED_ANCHORS:
                 join(first, second, "gleiches Ereignis (Titel, Details)", similarity, checked=True)
+
+    # Second pass, for short items: a teaser says too little for a pairwise test, but the
+    # reports already joined into a story say together what the event is (terms many of
+    # them share weigh most in the centroid). Stories with a short member are merged,
+    # most alike first, while their centroids agree.
+    short = [_is_short(article) for article in articles]
+
+    def story_similarity(first: int, second: int) -> float:
+        return _cosine(_unit(event_centroids[first]), _unit(event_centroids[second]))
+
+    queue = [
+        (-_cosine(event_vectors[first], event_vectors[second]), first, second)
+        for first, second in pairs
+        if short[first] or short[second]
+    ]
+    queue = [entry for entry in queue if -entry[0] >= ATTACH_FLOOR]
+    heapq.heapify(queue)
+    while queue:
+        expected, first, second = heapq.heappop(queue)
+        root_a, root_b = _find(parents, first), _find(parents, second)
+        if root_a == root_b:
+            continue
+        similarity = story_similarity(root_a, root_b)
+        if similarity < ATTACH_COSINE:
+            continue
+        if similarity < -expected - 1e-9:
+            heapq.heappush(queue, (-similarity, first, second))
+            continue
+        join(first, second, "gleiche Story (Kernbegriffe)", similarity, checked=False)
     groups: dict[int, list[int]] = {}
     for index in range(len(articles)):
         groups.setdefault(_find(parents, index), []).append(index)
     return Clustering(groups=tuple(tuple(g) for g in groups.values()), links=tuple(links))
+
+
+def _is_short(article: Article) -> bool:
+    return MARKER_TEASER_ONLY in article.markers or len(nlp.words(article.text)) < SHORT_WORDS
 
 
 def _find(parents: list[int], index: int) -> int:

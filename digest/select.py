@@ -57,7 +57,7 @@ def select(articles: Sequence[Article], config: SelectConfig, *, now: datetime) 
     """Keep what is on topic, tell each story once in one section, most important first."""
     topics = load_topics(config.topics)
     scores = [relevance(article, topics) for article in articles]
-    clustering = cluster(articles)
+    clustering = cluster(articles, topics)
     candidates = [
         _candidate(number, group, articles, scores, topics, now)
         for number, group in enumerate(clustering.groups, start=1)
