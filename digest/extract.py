@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -239,10 +240,15 @@ def _language_identifier() -> langid.LanguageIdentifier:
     )
 
 
+def _has_letters(text: str, count: int) -> bool:
+    """True when `text` has at least `count` letters (stops counting there)."""
+    letters = (c for c in text if c.isalpha())
+    return sum(1 for _ in itertools.islice(letters, count)) >= count
+
+
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of `text` ("de", "en", ...), or None when it is too short or unclear."""
-    letters = sum(1 for c in text if c.isalpha())
-    if letters < _MIN_LETTERS_FOR_LANGUAGE or len(text.split()) < 3:
+    if not _has_letters(text, _MIN_LETTERS_FOR_LANGUAGE) or len(text.split(maxsplit=3)) < 3:
         return None
     code, confidence = _language_identifier().classify(text[:5000])
     return str(code) if confidence >= _MIN_LANGUAGE_CONFIDENCE else None
@@ -403,6 +409,7 @@ def _with_lead(text: str, lead: str | None) -> str:
 
 
 def _extract_raw_text(tree: Any, url: str | None) -> str:
+    """trafilatura's main text of the page; it works on its own copy, `tree` is left unchanged."""
     document = trafilatura.bare_extraction(
         tree,
         url=url,
@@ -421,7 +428,7 @@ def extract_page(html: str | bytes, *, url: str | None = None) -> ExtractedPage:
     """Main text and metadata of an article page; ExtractError when there is no main text."""
     tree = _parse_html(html)
     metadata = trafilatura.extract_metadata(tree, default_url=url)
-    raw_text = _extract_raw_text(_parse_html(html), url)
+    raw_text = _extract_raw_text(tree, url)
     furniture = _boilerplate_lines(tree, raw_text.splitlines())
     title = (metadata.title or "").strip() or None
     author = (metadata.author or "").strip() or None
@@ -465,7 +472,11 @@ def feed_text(article: Article) -> str:
 
 def needs_page(article: Article, min_words: int) -> bool:
     """True when the feed text is shorter than `min_words` words: only a teaser."""
-    return len(feed_text(article).split()) < min_words
+    return _is_teaser(feed_text(article), min_words)
+
+
+def _is_teaser(text: str, min_words: int) -> bool:
+    return len(text.split()) < min_words
 
 
 def full_article(article: Article, page: ExtractedPage | None, *, min_words: int) -> Article:
@@ -479,14 +490,18 @@ def full_article(article: Article, page: ExtractedPage | None, *, min_words: int
     text = feed_text(article)
     markers = article.markers
     author = article.author
-    if needs_page(article, min_words):
+    from_page = False
+    if _is_teaser(text, min_words):
         text, found = choose_text(text, page)
         markers = tuple(dict.fromkeys(markers + found))
-        if author is None and page is not None and text == page.text:
+        from_page = page is not None and text == page.text
+        if author is None and from_page:
             author = page.author
     language = article.language
     if len(text.split()) >= MIN_WORDS_TO_OVERRIDE_LANGUAGE:
-        language = detect_language(text) or language
+        # The page's language was detected on this very text when the page was extracted.
+        detected = page.language if from_page and page is not None else detect_language(text)
+        language = detected or language
     return replace(article, text=text, markers=markers, author=author, language=language)
 
 
