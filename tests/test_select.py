@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digest.cluster import cluster
+from digest.cluster import cluster, compound_parts
 from digest.config import SelectConfig
 from digest.models import MARKER_TEASER_ONLY, Article
-from digest.relevance import load_topics, parse_term, relevance
+from digest.relevance import load_topics, parse_term, relevance, stem
 from digest.select import choose_section, lead_order, select
 
 LABELLED = Path(__file__).resolve().parent / "data" / "selection" / "articles.toml"
@@ -144,7 +144,8 @@ def test_lead_is_the_most_complete_version_not_a_teaser() -> None:
     for story in (s for sec in selection.sections for s in sec.stories):
         if story.others:
             assert all(lead_order(story.lead) >= lead_order(o) for o in story.others)
-            assert MARKER_TEASER_ONLY not in story.lead.markers
+            if any(MARKER_TEASER_ONLY not in a.markers for a in story.articles):
+                assert MARKER_TEASER_ONLY not in story.lead.markers
 
 
 def test_limits_cut_per_section_and_in_total_and_count_what_fell_off() -> None:
@@ -286,6 +287,24 @@ def test_different_events_on_the_same_topic_stay_apart() -> None:
     group_of = {i: n for n, g in enumerate(cluster(articles).groups) for i in g}
     assert group_of[index["odessa-raketen"]] != group_of[index["charkiw-agentur"]]
     assert group_of[index["nato-manoever-norwegen"]] != group_of[index["nato-luft-1"]]
+
+
+def test_teasers_of_one_event_in_different_words_merge_and_other_events_stay_apart() -> None:
+    rows, articles = _articles()
+    index = {row["id"]: i for i, row in enumerate(rows)}
+    group_of = {i: n for n, g in enumerate(cluster(articles).groups) for i in g}
+    assert group_of[index["depot-teaser-1"]] == group_of[index["depot-teaser-2"]]
+    assert group_of[index["lindenau-teaser-1"]] == group_of[index["lindenau-teaser-2"]]
+    assert group_of[index["krywyj-rih-teaser"]] != group_of[index["ismajil-teaser"]]
+    assert group_of[index["krywyj-rih-teaser"]] != group_of[index["odessa-raketen"]]
+
+
+def test_compound_parts_split_at_linking_s_and_at_known_heads() -> None:
+    known = {stem(w) for w in ("Fahrer", "Markt", "Weihnachten", "Sabotage", "Verdacht")}
+    assert compound_parts("Rettungszufahrt", known) == ["rettung", "zufahrt"]
+    assert [stem(p) for p in compound_parts("Weihnachtsmarkt", known)] == ["weihnacht", "markt"]
+    assert compound_parts("Sabotageverdacht", known) == ["sabotage", "verdacht"]
+    assert compound_parts("Sabotage", known) == []
 
 
 def test_copies_far_apart_in_time_are_not_merged() -> None:
