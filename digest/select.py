@@ -23,7 +23,14 @@ from datetime import datetime
 from digest import nlp
 from digest.cluster import Clustering, cluster
 from digest.config import SelectConfig
-from digest.models import MARKER_PAYWALL, MARKER_TEASER_ONLY, Article, Section, Story
+from digest.models import (
+    MARKER_NO_DATE,
+    MARKER_PAYWALL,
+    MARKER_TEASER_ONLY,
+    Article,
+    Section,
+    Story,
+)
 from digest.relevance import Score, Topics, load_topics, relevance, section_scores
 
 FALLBACK_SECTION = "Weitere Meldungen"
@@ -89,9 +96,15 @@ def lead_order(article: Article) -> tuple[bool, bool, int, float]:
 
 
 def importance(
-    relevance_score: float, outlets: int, weight: float, newest: datetime, now: datetime
+    relevance_score: float, outlets: int, weight: float, newest: datetime | None, now: datetime
 ) -> float:
-    age_hours = max((now - newest).total_seconds() / 3600.0, 0.0)
+    """`newest` is None when no version gave a date: such a story counts as one half-life old,
+    neither as fresh as its first-seen time would make it nor as stale as the oldest news."""
+    age_hours = (
+        RECENCY_HALF_LIFE_HOURS
+        if newest is None
+        else max((now - newest).total_seconds() / 3600.0, 0.0)
+    )
     recency = 0.5 + 0.5 * 0.5 ** (age_hours / RECENCY_HALF_LIFE_HOURS)
     outlet_factor = 1.0 + EXTRA_OUTLET_BONUS * (outlets - 1)
     return (1.0 + math.log1p(max(relevance_score, 0.0))) * outlet_factor * weight * recency
@@ -140,7 +153,7 @@ def _candidate(
             story_relevance,
             len({a.source for a in members}),
             max(a.weight for a in members),
-            max(a.published for a in members),
+            max((a.published for a in members if MARKER_NO_DATE not in a.markers), default=None),
             now,
         ),
     )

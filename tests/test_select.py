@@ -17,7 +17,7 @@ from digest.cluster import cluster, compound_parts
 from digest.config import SelectConfig
 from digest.models import MARKER_TEASER_ONLY, Article
 from digest.relevance import load_topics, parse_term, relevance, stem
-from digest.select import choose_section, lead_order, select
+from digest.select import choose_section, importance, lead_order, select
 
 LABELLED = Path(__file__).resolve().parent / "data" / "selection" / "articles.toml"
 NOW = datetime(2025, 3, 10, 19, 0, tzinfo=UTC)
@@ -321,3 +321,11 @@ def test_copies_far_apart_in_time_are_not_merged() -> None:
 def test_tiny_inputs_give_one_group_per_article(count: int) -> None:
     _, articles = _articles()
     assert len(cluster(articles[:count]).groups) == count
+
+
+def test_an_undated_story_does_not_count_as_the_freshest() -> None:
+    now = datetime(2026, 11, 29, 5, 0, tzinfo=UTC)
+    fresh = importance(5.0, 1, 1.0, now - timedelta(hours=1), now)
+    undated = importance(5.0, 1, 1.0, None, now)
+    stale = importance(5.0, 1, 1.0, now - timedelta(days=3), now)
+    assert fresh > undated > stale
