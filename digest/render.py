@@ -18,7 +18,7 @@ from babel.dates import format_date, format_datetime, format_time
 
 from digest.config import RenderConfig
 from digest.errors import RenderError
-from digest.models import MARKER_NO_DATE, Digest, Rendered, Section, Story, is_web_url
+from digest.models import MARKER_NO_DATE, Article, Digest, Rendered, Section, Story, is_web_url
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LOCALE = "de_DE"
@@ -27,6 +27,22 @@ NBSP = "\u00a0"
 # A narrow no-break space: German typography's thin space inside "z. B." or before units.
 THIN_SPACE = "\u202f"
 ATOM = "http://www.w3.org/2005/Atom"
+
+
+MAX_ALSO_REPORTED = 5
+
+
+def also_reported(story: Story) -> tuple[Article, ...]:
+    """The other versions named under a story ("Auch berichtet von"): each other outlet once
+    first, then further versions, at most MAX_ALSO_REPORTED; digest.json keeps every version."""
+    outlets = {story.lead.source}
+    first_of_outlet = []
+    for article in story.others:
+        if article.source not in outlets:
+            outlets.add(article.source)
+            first_of_outlet.append(article)
+    rest = [a for a in story.others if a not in first_of_outlet]
+    return tuple((first_of_outlet + rest)[:MAX_ALSO_REPORTED])
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +56,11 @@ class StoryView:
 
     @property
     def other_references(self) -> tuple[str, ...]:
-        """'Outlet [n]' for every other outlet's article, as the text edition cites them."""
+        """'Outlet [n]' for each version named under the story, as the text edition cites them."""
+        named = also_reported(self.story)
         return tuple(
             f"{article.source} [{number}]"
-            for article, number in zip(self.story.others, self.other_numbers, strict=True)
+            for article, number in zip(named, self.other_numbers, strict=True)
         )
 
 
@@ -96,6 +113,8 @@ def make_environment(config: RenderConfig, timezone: str) -> jinja2.Environment:
     env.filters["day_and_clock"] = lambda moment: german_day_and_clock(moment, zone)
     env.filters["when"] = lambda moment, day: german_when(moment, day, zone)
     env.filters["sources"] = count_sources
+    env.filters["also_reported"] = also_reported
+    env.filters["more_reports"] = more_reports
     env.filters["stories"] = count_stories
     env.filters["quoted"] = german_quotes
     env.filters["web_url"] = web_url
@@ -142,6 +161,14 @@ def german_when(moment: datetime, day: date, zone: ZoneInfo) -> str:
 def shown_time(story: Story) -> bool:
     """Whether a story's time means anything: undated articles carry the build time instead."""
     return MARKER_NO_DATE not in story.markers
+
+
+def more_reports(story: Story) -> str:
+    """' und 3 weitere Berichte' for the versions not named under a story, else ''."""
+    more = len(story.others) - len(also_reported(story))
+    if more <= 0:
+        return ""
+    return " und 1 weiterer Bericht" if more == 1 else f" und {more} weitere Berichte"
 
 
 def count_sources(count: int) -> str:
@@ -245,7 +272,9 @@ def number_links(
         return tuple(fresh)
 
     per_section = [
-        introduce(a.url for story in section.stories for a in story.articles)
+        introduce(
+            a.url for story in section.stories for a in (story.lead, *also_reported(story))
+        )
         for section in sections
     ]
     extra = introduce(story.lead.url for story in top)
@@ -313,7 +342,7 @@ def views(
                     story=story,
                     full=story.lead.url in full,
                     number=numbers.get(story.lead.url, 0),
-                    other_numbers=tuple(numbers.get(a.url, 0) for a in story.others),
+                    other_numbers=tuple(numbers.get(a.url, 0) for a in also_reported(story)),
                 )
                 for story in section.stories
                 if story.lead.url in shown

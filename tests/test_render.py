@@ -321,8 +321,30 @@ def test_every_text_reference_resolves_and_every_link_is_listed() -> None:
             listed[match[1]] = render.joined_url(following)
     cited = set(re.findall(r"\[(\d+)\]", text))
     assert cited == set(listed)
-    assert set(listed.values()) == {a.url for s in digest.stories for a in s.articles}
+    named = {a.url for s in digest.stories for a in (s.lead, *render.also_reported(s))}
+    assert set(listed.values()) == named
     assert len(listed) == len(set(listed.values()))
+
+
+def test_a_story_told_by_many_sites_names_five_and_counts_the_rest() -> None:
+    digest = long_digest()
+    (crowded,) = [s for s in digest.stories if len(s.others) == 8]
+    named = render.also_reported(crowded)
+    assert len(named) == render.MAX_ALSO_REPORTED == 5
+    output = rendered(digest)
+    flat_text = " ".join(output.text.split())
+    assert "und 3 weitere Berichte" in flat_text
+    assert "und 3 weitere Berichte" in output.html
+    data = json.loads(output.json)
+    (story,) = [st for sec in data["sections"] for st in sec["stories"] if len(st["sources"]) == 9]
+    assert {src["url"] for src in story["sources"]} == {a.url for a in crowded.articles}
+
+
+def test_also_reported_names_each_other_outlet_before_repeats() -> None:
+    lead = article(1, "Alpha")
+    others = (article(2, "Alpha"), article(3, "Alpha"), article(4, "Beta"), article(5, "Gamma"))
+    named = render.also_reported(Story(lead=lead, others=others))
+    assert [a.source for a in named] == ["Beta", "Gamma", "Alpha", "Alpha"]
 
 
 def test_text_headings_are_underlined_to_their_length() -> None:
