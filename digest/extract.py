@@ -5,11 +5,13 @@ from __future__ import annotations
 import functools
 import gzip
 import itertools
+import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import trafilatura
 from lxml.etree import ParserError, XMLSyntaxError
@@ -472,10 +474,11 @@ def feed_text(article: Article) -> str:
 
 def needs_page(article: Article, min_words: int) -> bool:
     """True when the feed text is shorter than `min_words` words: only a teaser."""
-    return _is_teaser(feed_text(article), min_words)
+    return is_teaser_text(feed_text(article), min_words)
 
 
-def _is_teaser(text: str, min_words: int) -> bool:
+def is_teaser_text(text: str, min_words: int) -> bool:
+    """True when a `feed_text` is shorter than `min_words` words (see `needs_page`)."""
     return len(text.split()) < min_words
 
 
@@ -487,11 +490,19 @@ def full_article(article: Article, page: ExtractedPage | None, *, min_words: int
     language is the one detected on the final text when that is confident and the text long
     enough, else the feed's.
     """
-    text = feed_text(article)
+    return finish_article((article, feed_text(article), page), min_words=min_words)
+
+
+ArticleWork = tuple[Article, str, ExtractedPage | None]  # an article, its feed_text, its page
+
+
+def finish_article(work: ArticleWork, *, min_words: int) -> Article:
+    """`full_article` for an article whose `feed_text` is already known."""
+    article, text, page = work
     markers = article.markers
     author = article.author
     from_page = False
-    if _is_teaser(text, min_words):
+    if is_teaser_text(text, min_words):
         text, found = choose_text(text, page)
         markers = tuple(dict.fromkeys(markers + found))
         from_page = page is not None and text == page.text
@@ -505,14 +516,87 @@ def full_article(article: Article, page: ExtractedPage | None, *, min_words: int
     return replace(article, text=text, markers=markers, author=author, language=language)
 
 
+# ---------------------------------------------------------------------------------------------
+# Many pages and articles at once: the functions above, run in worker processes.
+
+IN_PROCESS_LIMIT = 32  # fewer items than this are worked on in the calling process
+
+PageBody = tuple[str | bytes, str | None]  # the page's HTML and its URL
+
+
+def extract_page_or_error(body: PageBody) -> ExtractedPage | ExtractError:
+    """`extract_page`, with the ExtractError returned instead of raised (one per page of many)."""
+    html, url = body
+    try:
+        return extract_page(html, url=url)
+    except ExtractError as error:
+        return error
+
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+def _apply(function: Callable[[Item], Result], chunk: Sequence[Item]) -> list[Result]:
+    return [function(item) for item in chunk]
+
+
+class Batch(Generic[Result]):
+    """Results of one `Workers.submit`, in the order of its items."""
+
+    def __init__(self, jobs: Sequence[Future[list[Result]]] = (), done: list[Result] | None = None):
+        self._jobs = jobs
+        self._done = done or []
+
+    def results(self) -> list[Result]:
+        """Wait for the results; an exception a function raised is raised here."""
+        return self._done + [result for job in self._jobs for result in job.result()]
+
+
+class Workers:
+    """A pure function over many items in `processes` worker processes, results in input order
+    and identical to running it here; one process or fewer than IN_PROCESS_LIMIT items stay in
+    this process. The pool starts with the first batch large enough and ends with the block."""
+
+    def __init__(self, processes: int) -> None:
+        self.processes = processes
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def submit(self, function: Callable[[Item], Result], items: Sequence[Item]) -> Batch[Result]:
+        """Start `function` on every item (a module-level function or a partial of one)."""
+        if self.processes <= 1 or len(items) < IN_PROCESS_LIMIT:
+            return Batch(done=_apply(function, items))
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.processes)
+        size = max(4, math.ceil(len(items) / (self.processes * 4)))
+        chunks = [items[i : i + size] for i in range(0, len(items), size)]
+        return Batch(jobs=[self._pool.submit(_apply, function, chunk) for chunk in chunks])
+
+    def map(self, function: Callable[[Item], Result], items: Sequence[Item]) -> list[Result]:
+        return self.submit(function, items).results()
+
+
 __all__ = [
+    "Batch",
     "ExtractedPage",
+    "Workers",
     "choose_text",
     "clean_text",
     "detect_language",
     "extract_page",
+    "extract_page_or_error",
     "feed_text",
+    "finish_article",
     "full_article",
     "is_paywalled",
+    "is_teaser_text",
     "needs_page",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -17,7 +18,13 @@ from urllib.parse import urlsplit
 
 from digest import __version__, archive, extract, feeds, http, mail, render, select, summarize
 from digest.config import Config, load_feed_list
-from digest.errors import ExtractError, FeedError, FetchError, MailError, SummarizeError
+from digest.errors import (
+    DigestError,
+    FeedError,
+    FetchError,
+    MailError,
+    SummarizeError,
+)
 from digest.models import (
     Article,
     Digest,
@@ -227,33 +234,56 @@ def _full_texts(
     configured languages go on. Pages come from the cache, or are fetched together (links from
     feeds: http(s) only, no private addresses unless extract.allow_private) and cached."""
     settings = config.extract
-    wanted = [a.url for a in articles if extract.needs_page(a, settings.min_words)]
-    cached = store.cached_pages(wanted)
+    finish = functools.partial(extract.finish_article, min_words=settings.min_words)
+    with extract.Workers(_processes(config)) as workers:
+        texts = workers.map(extract.feed_text, articles)
+        teasers = [extract.is_teaser_text(text, settings.min_words) for text in texts]
+        work = list(zip(articles, texts, teasers, strict=True))
+        # Articles with a text of their own are finished while the teasers' pages are fetched.
+        complete = workers.submit(finish, [(a, t, None) for a, t, teaser in work if not teaser])
+        pages = _pages([a.url for a, _, teaser in work if teaser], config, store, now, workers)
+        with_pages = workers.map(
+            finish, [(a, t, pages.get(a.url)) for a, t, teaser in work if teaser]
+        )
+        own, paged = iter(complete.results()), iter(with_pages)
+        done = [next(paged) if teaser else next(own) for teaser in teasers]
+    return [a for a in done if a.language in config.languages]
+
+
+def _pages(
+    urls: Sequence[str], config: Config, store: Store, now: datetime, workers: extract.Workers
+) -> dict[str, extract.ExtractedPage | None]:
+    """The extracted page of every URL: from the cache, or fetched, extracted and cached."""
+    cached = store.cached_pages(urls)
     retry_before = now - PAGE_RETRY_AFTER
     stale = [
         url
-        for url in wanted
+        for url in urls
         if url not in cached or (cached[url].page is None and cached[url].fetched_at < retry_before)
     ]
+    results = http.fetch_pages(stale, config.fetch, allow_private=config.extract.allow_private)
+    bodies = [(r.body, r.url) for r in results if not isinstance(r, http.FetchFailure)]
+    extracted = iter(workers.map(extract.extract_page_or_error, bodies))
     fetched = []
-    for url, result in zip(
-        stale,
-        http.fetch_pages(stale, config.fetch, allow_private=settings.allow_private),
-        strict=True,
-    ):
-        try:
-            if isinstance(result, http.FetchFailure):
-                raise http.FetchFailed(result.message, result.status)
-            fetched.append(CachedPage(url, now, extract.extract_page(result.body, url=result.url)))
-        except (FetchError, ExtractError) as error:
-            log.info("page %s: teaser kept: %s", url, error)
-            fetched.append(CachedPage(url, now, None, str(error)))
+    for url, result in zip(stale, results, strict=True):
+        if isinstance(result, http.FetchFailure):
+            outcome: extract.ExtractedPage | DigestError = http.FetchFailed(
+                result.message, result.status
+            )
+        else:
+            outcome = next(extracted)
+        if isinstance(outcome, extract.ExtractedPage):
+            fetched.append(CachedPage(url, now, outcome))
+        else:
+            log.info("page %s: teaser kept: %s", url, outcome)
+            fetched.append(CachedPage(url, now, None, str(outcome)))
     store.cache_pages(fetched)
-    pages = {c.url: c.page for c in cached.values()} | {c.url: c.page for c in fetched}
-    done = [
-        extract.full_article(a, pages.get(a.url), min_words=settings.min_words) for a in articles
-    ]
-    return [a for a in done if a.language in config.languages]
+    return {c.url: c.page for c in cached.values()} | {c.url: c.page for c in fetched}
+
+
+def _processes(config: Config) -> int:
+    """Worker processes for the CPU-bound stages: as configured, or one per usable core."""
+    return config.summarize.processes or len(os.sched_getaffinity(0)) or 1
 
 
 def _guid_key(source: FeedSource, entry: Entry) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ from conftest import Handler, Reply, Server
 from digest import pipeline
 from digest.cli import main
 from digest.config import DEFAULT_CONFIG, Config, ExtractConfig, load_config
-from digest.extract import ExtractedPage, full_article, needs_page
+from digest.extract import IN_PROCESS_LIMIT, ExtractedPage, Workers, full_article, needs_page
 from digest.models import MARKER_NO_DATE, MARKER_PAYWALL, MARKER_TEASER_ONLY, Article
 from digest.store import CachedPage, Store
 
@@ -432,3 +433,91 @@ def test_extract_command_rejects_other_schemes(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["extract", "--config", str(config), "file:///etc/passwd"])
     assert result.exit_code == 1
     assert "root:" not in result.output
+
+
+# ---------------------------------------------------------------------------------------------
+# Many articles: pages extracted and articles finished in worker processes.
+
+PLACES = "Rostock Kiel Vilnius Tallinn Riga Danzig Stettin Brest Warschau Prag Wien Graz".split()
+
+
+def long_report(number: int) -> list[str]:
+    """Paragraphs of a report of its own: numbers and places differ from one to the next."""
+    place = PLACES[number % len(PLACES)]
+    return [
+        f"Die Bundeswehr hat in {place} eine Übung mit {100 + number} Soldaten begonnen. "
+        f"Nach Angaben des Kommandos dauert sie {2 + number % 9} Wochen.",
+        f"Geprüft wird die Abwehr von Drohnen über {3 + number % 7} Häfen und Brücken. "
+        f"Die Kosten werden auf {20 + number} Millionen Euro geschätzt.",
+        *[
+            f"Beobachter aus {PLACES[(number + k) % len(PLACES)]} verfolgen den Abschnitt {k}, "
+            f"in dem {k + number % 5} Einheiten gemeinsam den Schutz der Küste proben."
+            for k in range(1, 9)
+        ],
+    ]
+
+
+def report_page(number: int) -> Reply:
+    paragraphs = "".join(f"<p>{escape(p)}</p>" for p in long_report(number))
+    body = (
+        f"<!DOCTYPE html><html lang='de'><head><meta charset='utf-8'><title>Bericht {number}"
+        f"</title></head><body><nav><a href='/'>Startseite</a></nav><main><article>"
+        f"<h1>Bericht {number}</h1>{paragraphs}</article></main><footer>Impressum</footer>"
+        "</body></html>"
+    )
+    return Reply(body=body.encode(), headers=HTML)
+
+
+def pid_of_worker(_: int) -> int:
+    return os.getpid()
+
+
+def test_a_large_batch_runs_in_other_processes() -> None:
+    with Workers(2) as workers:
+        pids = workers.map(pid_of_worker, range(IN_PROCESS_LIMIT * 2))
+    assert os.getpid() not in pids
+    assert pids == sorted(pids, key=pids.index)  # each chunk is done by one process
+
+
+def test_a_small_batch_stays_in_this_process() -> None:
+    with Workers(2) as workers:
+        assert workers.map(pid_of_worker, range(IN_PROCESS_LIMIT - 1)) == [os.getpid()] * (
+            IN_PROCESS_LIMIT - 1
+        )
+
+
+def test_worker_processes_give_the_articles_of_one_process(
+    tmp_path: Path, http_server: StartServer
+) -> None:
+    teasers = IN_PROCESS_LIMIT + 8  # enough pages and teasers for the pool
+    items = [(f"Bericht {n}", f"{{base}}/bericht/{n}", long_report(n)[0]) for n in range(teasers)]
+    items += [
+        (f"Meldung {n}", f"{{base}}/meldung/{n}", "\n\n".join(long_report(n)))
+        for n in range(teasers, 2 * teasers)
+    ]
+    items += [
+        ("Nato ordnet Ostflanke neu", "{base}/plus/ostflanke", NATO_TEASER),
+        ("Munition für die Bundeswehr", "{base}/politik/geloescht", GONE_TEASER),
+        ("Leere Seite", "{base}/leer", CYBER_TEASER),
+    ]
+    pages = {f"/bericht/{n}": report_page(n) for n in range(teasers)}
+    pages |= {
+        "/plus/ostflanke": page("paywalled_article.html"),
+        "/leer": page("empty_article.html"),
+    }
+    server = serve_feed(http_server, items, pages)
+    config = config_for(tmp_path, server.url("/feed.xml"))
+    select = dataclasses.replace(config.select, max_total=500, max_per_section=500)
+    built = {}
+    for processes in (1, 2):
+        settings = dataclasses.replace(
+            config,
+            out_dir=tmp_path / f"out{processes}",
+            select=select,
+            summarize=dataclasses.replace(config.summarize, processes=processes),
+        )
+        built[processes] = digest_articles(pipeline.build(settings, day=DAY, now=NOW))
+    assert len(built[1]) >= 2 * teasers
+    assert MARKER_TEASER_ONLY in built[1]["/politik/geloescht"].markers
+    assert "Häfen und Brücken" in built[1]["/bericht/0"].text
+    assert built[2] == built[1]
