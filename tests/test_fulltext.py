@@ -475,8 +475,8 @@ def pid_of_worker(_: int) -> int:
 def test_a_large_batch_runs_in_other_processes() -> None:
     with Workers(2) as workers:
         pids = workers.map(pid_of_worker, range(IN_PROCESS_LIMIT * 2))
+    assert len(pids) == IN_PROCESS_LIMIT * 2
     assert os.getpid() not in pids
-    assert pids == sorted(pids, key=pids.index)  # each chunk is done by one process
 
 
 def test_a_small_batch_stays_in_this_process() -> None:
