@@ -38,7 +38,6 @@ class ExtractConfig:
 class SummarizeConfig:
     max_points: int = 4
     word_budget: int = 80
-    processes: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +92,7 @@ class Config:
     timezone: str = "Europe/Berlin"
     languages: tuple[str, ...] = ("de",)
     window_hours: float = 0.0
+    processes: int = 0
     fetch: FetchConfig = field(default_factory=FetchConfig)
     extract: ExtractConfig = field(default_factory=ExtractConfig)
     summarize: SummarizeConfig = field(default_factory=SummarizeConfig)

@@ -70,7 +70,7 @@ _BOILERPLATE_TOKENS = frozenset(
     credit credits copyright readmore lesetipp lesetipps mehrzumthema embed gallery slideshow
     toolbar subscribe signup login modal popup overlay sidebar footer navigation nav menu
     authorbox authorbio bio teaserlist teasers teaser-list liveblog-teaser paywall-teaser
-    """.split()  # noqa: SIM905 - a word list reads better than 60 quoted strings
+    """.split()
 )
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _NAME_SPLIT = re.compile(r"[\s_\-:]+")

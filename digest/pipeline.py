@@ -1,4 +1,4 @@
-"""The only place that knows the order of the stages: feeds -> articles -> selection -> key points -> digest."""
+"""The one place that knows the order of the stages, from feeds to the rendered digest and mail."""
 
 from __future__ import annotations
 
@@ -283,7 +283,7 @@ def _pages(
 
 def _processes(config: Config) -> int:
     """Worker processes for the CPU-bound stages: as configured, or one per usable core."""
-    return config.summarize.processes or len(os.sched_getaffinity(0)) or 1
+    return config.processes or len(os.sched_getaffinity(0)) or 1
 
 
 def _guid_key(source: FeedSource, entry: Entry) -> str | None:

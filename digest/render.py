@@ -272,9 +272,7 @@ def number_links(
         return tuple(fresh)
 
     per_section = [
-        introduce(
-            a.url for story in section.stories for a in (story.lead, *also_reported(story))
-        )
+        introduce(a.url for story in section.stories for a in (story.lead, *also_reported(story)))
         for section in sections
     ]
     extra = introduce(story.lead.url for story in top)

@@ -514,7 +514,7 @@ def test_worker_processes_give_the_articles_of_one_process(
             config,
             out_dir=tmp_path / f"out{processes}",
             select=select,
-            summarize=dataclasses.replace(config.summarize, processes=processes),
+            processes=processes,
         )
         built[processes] = digest_articles(pipeline.build(settings, day=DAY, now=NOW))
     assert len(built[1]) >= 2 * teasers

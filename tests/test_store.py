@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 
 from digest.models import Article
-from digest.store import Store
+from digest.store import MIGRATIONS, Store
 
 T0 = datetime(2024, 6, 3, 6, 0, tzinfo=UTC)
 
@@ -57,3 +61,23 @@ def test_feed_health_counts_failures_and_keeps_validators_on_304(tmp_path) -> No
         store.record_feed("F", T0, None, "304", url="http://e.de/f")
         (health,) = store.feed_health()
         assert health.failures == 0 and health.last_status == "304" and health.etag == '"1"'
+
+
+def test_processes_opening_a_new_state_at_once_migrate_it_exactly_once(tmp_path: Path) -> None:
+    """Two schedulers starting together both open a state that does not exist yet."""
+    path = tmp_path / "state.sqlite"
+    code = (
+        "import sys, pathlib\n"
+        "from digest.store import Store\n"
+        "with Store.open(pathlib.Path(sys.argv[1])): pass\n"
+    )
+    children = [
+        subprocess.Popen([sys.executable, "-c", code, str(path)], stderr=subprocess.PIPE)
+        for _ in range(6)
+    ]
+    errors = [child.communicate(timeout=60)[1].decode() for child in children]
+    assert [child.returncode for child in children] == [0] * 6, errors
+    with Store.open(path):
+        pass
+    version = sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0]
+    assert version == len(MIGRATIONS)
