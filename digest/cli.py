@@ -18,8 +18,7 @@ import click
 from digest import __version__, archive, extract, http, mail, opml, pipeline, runs, summarize
 from digest import schedule as scheduling
 from digest.config import Config, load_config, load_feed_list
-from digest.errors import DigestError, FeedError, FetchError
-from digest.feeds import parse_feed
+from digest.errors import DigestError, FetchError
 from digest.models import FeedSource, is_web_url
 from digest.store import FeedHealth, Store
 
@@ -324,7 +323,7 @@ def feeds_check(config: Config, feeds_path: Path | None, fetch: bool) -> None:
     sources = load_feed_list(feeds_path or config.feeds)
     with Store.open(config.state_path) as store:
         if fetch:
-            for warning in _check_feeds(sources, config, store, datetime.now(UTC)):
+            for warning in pipeline.check_feeds(sources, config, store, datetime.now(UTC)):
                 click.echo(f"warning: {warning}", err=True)
         health = {record.name: record for record in store.feed_health()}
     for line in health_table(sources, health):
@@ -333,44 +332,6 @@ def feeds_check(config: Config, feeds_path: Path | None, fetch: bool) -> None:
     if failing:
         click.echo(f"{len(failing)} of {len(sources)} feeds failing", err=True)
         raise click.exceptions.Exit(1)
-
-
-def _check_feeds(
-    sources: tuple[FeedSource, ...], config: Config, store: Store, now: datetime
-) -> list[str]:
-    """Fetch every feed unconditionally and parse it like a build does; record each outcome in
-    feed health. The stored validators are kept as they were, because a check stores no
-    articles: the next build must still get the full feed if it changed since that build."""
-    stored = {record.name: record for record in store.feed_health()}
-    warnings: list[str] = []
-    for source, result in zip(sources, http.fetch_feeds(sources, config.fetch), strict=True):
-        url = None if source.is_local else source.url
-        try:
-            if isinstance(result, http.FetchFailure):
-                raise http.FetchFailed(result.message, result.status)
-            parsed = parse_feed(
-                result.body,
-                source=source,
-                now=now,
-                base_url=None if source.is_local else result.url,
-                headers=dict(result.headers),
-            )
-        except (FetchError, FeedError) as error:
-            status = error.status if isinstance(error, http.FetchFailed) else "unparsable"
-            store.record_feed(source.name, now, str(error), status, url=url)
-            continue
-        warnings.extend(parsed.warnings)
-        old = stored.get(source.name)
-        store.record_feed(
-            source.name,
-            now,
-            None,
-            str(result.status),
-            url=url,
-            etag=old.etag if old else None,
-            last_modified=old.last_modified if old else None,
-        )
-    return warnings
 
 
 HEALTH_COLUMNS = ("Feed", "Status", "Last success", "Last error", "Failures")

@@ -155,22 +155,14 @@ def _parse_feeds(
     for source, result in zip(sources, results, strict=True):
         url = None if source.is_local else source.url
         try:
-            if isinstance(result, http.FetchFailure):
-                raise http.FetchFailed(result.message, result.status)
-            if result.not_modified:
+            if not isinstance(result, http.FetchFailure) and result.not_modified:
                 store.record_feed(source.name, now, None, "304", url=url)
                 if not result.fresh:
                     store.record_freshness(source.name, result.fresh_until(now))
                 continue
-            parsed = feeds.parse_feed(
-                result.body,
-                source=source,
-                now=now,
-                base_url=result.url if not source.is_local else None,
-                headers=dict(result.headers),
-            )
+            parsed = _parse_fetched(source, result, now)
         except (FetchError, FeedError) as error:
-            status = error.status if isinstance(error, http.FetchFailed) else "unparsable"
+            status = _failure_status(error)
             log.warning("feed %s failed: %s", source.name, error)
             failures.append(Failure(source=source.name, stage="feed", message=str(error)))
             store.record_feed(source.name, now, str(error), status, url=url)
@@ -190,6 +182,54 @@ def _parse_feeds(
         store.record_freshness(source.name, result.fresh_until(now))
         entries.extend((source, entry) for entry in parsed.entries)
     return entries
+
+
+def check_feeds(
+    sources: Sequence[FeedSource], config: Config, store: Store, now: datetime
+) -> list[str]:
+    """Fetch every feed unconditionally and parse it like a build does; record each outcome in
+    feed health and return the parser's warnings. The stored validators are kept as they were,
+    because a check stores no articles: the next build must still get a feed that changed."""
+    stored = {record.name: record for record in store.feed_health()}
+    warnings: list[str] = []
+    for source, result in zip(sources, http.fetch_feeds(sources, config.fetch), strict=True):
+        url = None if source.is_local else source.url
+        try:
+            parsed = _parse_fetched(source, result, now)
+        except (FetchError, FeedError) as error:
+            store.record_feed(source.name, now, str(error), _failure_status(error), url=url)
+            continue
+        warnings.extend(parsed.warnings)
+        old = stored.get(source.name)
+        store.record_feed(
+            source.name,
+            now,
+            None,
+            str(result.status),
+            url=url,
+            etag=old.etag if old else None,
+            last_modified=old.last_modified if old else None,
+        )
+    return warnings
+
+
+def _parse_fetched(
+    source: FeedSource, result: http.Fetched | http.FetchFailure, now: datetime
+) -> feeds.ParsedFeed:
+    """The parsed feed of one fetch; FetchError when the fetch failed, FeedError for bad bytes."""
+    if isinstance(result, http.FetchFailure):
+        raise http.FetchFailed(result.message, result.status)
+    return feeds.parse_feed(
+        result.body,
+        source=source,
+        now=now,
+        base_url=None if source.is_local else result.url,
+        headers=dict(result.headers),
+    )
+
+
+def _failure_status(error: FetchError | FeedError) -> str:
+    return error.status if isinstance(error, http.FetchFailed) else "unparsable"
 
 
 def _articles(
