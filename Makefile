@@ -22,4 +22,7 @@ run: $(VENV)/.run-installed
 	$(BIN)/digest build
 
 test: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest

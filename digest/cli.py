@@ -121,7 +121,9 @@ def build(
     with runs.exclusive(config, wait=runs.MANUAL_LOCK_WAIT_SECONDS):
         # A build that sends is a daily run (from cron, say): it goes into the run ledger like the
         # scheduler's, so `digest status` shows it and the scheduler does not run the day again.
-        ledger = runs.recorded(config, edition, now) if send_after else contextlib.nullcontext([])
+        ledger: contextlib.AbstractContextManager[list[str]] = (
+            runs.recorded(config, edition, now) if send_after else contextlib.nullcontext([])
+        )
         with ledger as problems:
             result = pipeline.build(
                 config, day=edition, now=now, feeds_path=feeds_path, since=start, explain=explain

@@ -208,7 +208,7 @@ def _build(cls: type, data: dict[str, Any], path: Path, base: Path, prefix: str)
 
 
 def _convert(hint: Any, raw: Any, path: Path, base: Path, key: str) -> Any:
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _build(hint, raw, path, base, key + ".")
     args = typing.get_args(hint)
     if isinstance(hint, types.UnionType) and type(None) in args:

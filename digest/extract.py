@@ -506,7 +506,7 @@ def finish_article(work: ArticleWork, *, min_words: int) -> Article:
         text, found = choose_text(text, page)
         markers = tuple(dict.fromkeys(markers + found))
         from_page = page is not None and text == page.text
-        if author is None and from_page:
+        if author is None and page is not None and from_page:
             author = page.author
     language = article.language
     if len(text.split()) >= MIN_WORDS_TO_OVERRIDE_LANGUAGE:

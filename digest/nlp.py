@@ -184,8 +184,8 @@ def _ends_after_full_stop(before: str, following: str) -> bool:
     if first.islower():
         # German nouns and names are capitalised: a lower-case continuation after an ordinary
         # word is a (lower-case) sentence start like "ntv.de", after anything else a continuation.
-        token = _TOKEN_BEFORE_DOT.search(before + ".")
-        word = token.group(1) if token else ""
+        found = _TOKEN_BEFORE_DOT.search(before + ".")
+        word = found.group(1) if found else ""
         return (
             len(word) > 3
             and word.isalpha()

@@ -160,7 +160,7 @@ def _parse_feeds(
                 if not result.fresh:
                     store.record_freshness(source.name, result.fresh_until(now))
                 continue
-            parsed = _parse_fetched(source, result, now)
+            fetched, parsed = _parse_fetched(source, result, now)
         except (FetchError, FeedError) as error:
             status = _failure_status(error)
             log.warning("feed %s failed: %s", source.name, error)
@@ -169,17 +169,17 @@ def _parse_feeds(
             continue
         for warning in parsed.warnings:
             log.warning("%s", warning)
-        found = result.validators
+        found = fetched.validators
         store.record_feed(
             source.name,
             now,
             None,
-            str(result.status),
+            str(fetched.status),
             url=url,
             etag=found.etag,
             last_modified=found.last_modified,
         )
-        store.record_freshness(source.name, result.fresh_until(now))
+        store.record_freshness(source.name, fetched.fresh_until(now))
         entries.extend((source, entry) for entry in parsed.entries)
     return entries
 
@@ -195,7 +195,7 @@ def check_feeds(
     for source, result in zip(sources, http.fetch_feeds(sources, config.fetch), strict=True):
         url = None if source.is_local else source.url
         try:
-            parsed = _parse_fetched(source, result, now)
+            fetched, parsed = _parse_fetched(source, result, now)
         except (FetchError, FeedError) as error:
             store.record_feed(source.name, now, str(error), _failure_status(error), url=url)
             continue
@@ -205,7 +205,7 @@ def check_feeds(
             source.name,
             now,
             None,
-            str(result.status),
+            str(fetched.status),
             url=url,
             etag=old.etag if old else None,
             last_modified=old.last_modified if old else None,
@@ -215,17 +215,18 @@ def check_feeds(
 
 def _parse_fetched(
     source: FeedSource, result: http.Fetched | http.FetchFailure, now: datetime
-) -> feeds.ParsedFeed:
-    """The parsed feed of one fetch; FetchError when the fetch failed, FeedError for bad bytes."""
+) -> tuple[http.Fetched, feeds.ParsedFeed]:
+    """The fetch and its parsed feed; FetchError when the fetch failed, FeedError for bad bytes."""
     if isinstance(result, http.FetchFailure):
         raise http.FetchFailed(result.message, result.status)
-    return feeds.parse_feed(
+    parsed = feeds.parse_feed(
         result.body,
         source=source,
         now=now,
         base_url=None if source.is_local else result.url,
         headers=dict(result.headers),
     )
+    return result, parsed
 
 
 def _failure_status(error: FetchError | FeedError) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import tomllib
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,7 +190,7 @@ def score_text(title: str, text: str, lexicon: Lexicon, topics: Topics) -> Score
     text_hits = lexicon.matches(text_words)
     length_factor = math.sqrt(max(len(text_words), topics.reference_words) / topics.reference_words)
     value = topics.title_weight * _damped_sum(title_hits) + _damped_sum(text_hits) / length_factor
-    weights: Counter[str] = Counter()
+    weights: dict[str, float] = defaultdict(float)
     for term in title_hits:
         weights[term.written] += term.weight * topics.title_weight
     for term in text_hits:

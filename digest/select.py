@@ -114,14 +114,18 @@ def choose_section(
     scores: dict[str, float], hints: Sequence[str | None], topics: Topics
 ) -> tuple[str, str]:
     """The story's Ressort and why: the strongest section, the feed's hint, or the fallback."""
-    known_hints = [h for h in hints if h in scores]
-    hint = Counter(known_hints).most_common(1)[0][0] if known_hints else None
-    best = max(scores, key=lambda title: scores[title], default=None)
+    known_hints = [h for h in hints if h is not None and h in scores]
+    hint: str | None = Counter(known_hints).most_common(1)[0][0] if known_hints else None
+    best: str | None = max(scores, key=lambda title: scores[title], default=None)
     best_score = scores[best] if best is not None else 0.0
     if hint is not None:
         if best_score < topics.min_section_score:
             return hint, "Ressort-Hinweis des Feeds"
-        if best != hint and best_score >= topics.hint_margin * max(scores[hint], 0.01):
+        if (
+            best is not None
+            and best != hint
+            and best_score >= topics.hint_margin * max(scores[hint], 0.01)
+        ):
             return best, f"Begriffe ({best_score:.1f}) überwiegen Feed-Hinweis {hint!r}"
         return hint, "Ressort-Hinweis des Feeds, durch Begriffe gestützt"
     if best is not None and best_score >= topics.min_section_score:
