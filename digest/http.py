@@ -21,13 +21,15 @@ import re
 import socket
 import zlib
 from collections import defaultdict
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from digest import __version__
@@ -276,8 +278,11 @@ async def _fetch_all(
         max_keepalive_connections=max(1, config.concurrency),
     )
     headers = {"User-Agent": USER_AGENT, "Accept": accept, "Accept-Encoding": "gzip, deflate"}
+    transport = (
+        httpx.AsyncHTTPTransport(limits=limits) if allow_private else _PublicOnlyTransport(limits)
+    )
     async with httpx.AsyncClient(
-        timeout=timeout, limits=limits, headers=headers, follow_redirects=False
+        timeout=timeout, headers=headers, follow_redirects=False, transport=transport
     ) as client:
         tasks = [
             _fetch_one(
@@ -456,6 +461,67 @@ class _Decoder:
 
 def _is_zlib_header(data: bytes) -> bool:
     return len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+
+
+class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
+    """Opens TCP connections only to public addresses, checking the very address it dials.
+
+    _require_public_host refuses a link early, with a clear message; this is the guard that holds
+    when a name resolves to a public address for that check and to a private one a moment later
+    (DNS rebinding): the connection goes to an address resolved and checked here, once."""
+
+    def __init__(self) -> None:
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                host, port, type=socket.SOCK_STREAM
+            )
+        except (socket.gaierror, UnicodeError) as error:
+            raise FetchFailed(f"cannot resolve host {host!r} ({error})", "dns") from None
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
+        for address in addresses:
+            if not is_public_address(address):
+                raise FetchFailed(f"refused, {host} resolves to non-public {address}", "refused")
+        return await self._inner.connect_tcp(
+            str(addresses[0]),
+            port,
+            timeout=timeout,
+            local_address=local_address,
+            socket_options=socket_options,
+        )
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        raise FetchFailed(f"refused, {path} is a local socket", "refused")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class _PublicOnlyTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport with its connection pool dialling through PublicOnlyBackend."""
+
+    def __init__(self, limits: httpx.Limits) -> None:
+        super().__init__(limits=limits)
+        # httpx takes no network backend of its own, so the pool it built is replaced by the same
+        # pool with ours (httpx 0.27 and 0.28 keep it in `_pool`).
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=PublicOnlyBackend(),
+        )
 
 
 async def _require_public_host(url: str) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from digest import http
 from digest.config import FetchConfig
 from digest.http import (
     USER_AGENT,
@@ -203,6 +204,24 @@ def test_pages_on_loopback_are_refused_unless_allowed(http_server) -> None:
     assert server.requests == []
     (allowed,) = fetch_pages([server.url("/page.html")], FAST, allow_private=True)
     assert isinstance(allowed, Fetched)
+
+
+def test_a_name_that_turns_private_after_the_check_is_refused_at_connect(
+    http_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: the early check saw a public address, the connection would reach a private
+    one. The connection itself dials only addresses it resolved and checked."""
+
+    async def looked_public(url: str) -> None:
+        return None
+
+    monkeypatch.setattr(http, "_require_public_host", looked_public)
+    server = http_server({"/page.html": Reply(body=b"<html>intern</html>")})
+    port = server.url("/").split(":")[-1].split("/")[0]
+    (result,) = fetch_pages([f"http://localhost:{port}/page.html"], FAST)
+    assert isinstance(result, FetchFailure) and result.status == "refused"
+    assert "non-public" in result.message
+    assert server.requests == []
 
 
 def test_redirect_to_private_address_is_refused_for_pages(http_server) -> None:
