@@ -92,6 +92,7 @@ class Config:
     timezone: str = "Europe/Berlin"
     languages: tuple[str, ...] = ("de",)
     window_hours: float = 0.0
+    keep_days: int = 30
     processes: int = 0
     fetch: FetchConfig = field(default_factory=FetchConfig)
     extract: ExtractConfig = field(default_factory=ExtractConfig)

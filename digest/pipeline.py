@@ -121,6 +121,7 @@ def build(
             )
         shown = [a.url for story in digest.stories for a in story.articles]
         store.assign(day, shown, now)
+        store.compact(now - timedelta(days=config.keep_days))
     return BuildResult(digest=digest, paths=tuple(paths), failures=tuple(failures))
 
 

@@ -101,6 +101,10 @@ MIGRATIONS: tuple[str, ...] = (
         omitted INTEGER NOT NULL
     );
     """,
+    # Compaction: articles older than the retention keep their identity but not their text.
+    """
+    ALTER TABLE articles ADD COLUMN compacted INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 
@@ -170,8 +174,8 @@ class Store:
         else:
             since_text = _utc(since)
         rows = self._db.execute(
-            "SELECT record FROM articles WHERE digest_date = ?"
-            " OR (digest_date IS NULL AND first_seen > ?) ORDER BY url",
+            "SELECT record FROM articles WHERE NOT compacted AND (digest_date = ?"
+            " OR (digest_date IS NULL AND first_seen > ?)) ORDER BY url",
             (day.isoformat(), since_text),
         ).fetchall()
         return [_load(record) for (record,) in rows]
@@ -451,6 +455,24 @@ class Store:
                     json.dumps(list(top)),
                     omitted,
                 ),
+            )
+
+    # --- retention ---
+
+    def compact(self, before: datetime) -> None:
+        """Forget what is older than `before` but keep every article's identity, so an old item
+        still in a feed is never taken for new: its text goes, its row stays. Cached pages and
+        edition caches of earlier days go entirely (they are rebuilt when needed)."""
+        stamp, day = _utc(before), before.date().isoformat()
+        with self._transaction():
+            self._db.execute("DELETE FROM pages WHERE fetched_at < ?", (stamp,))
+            self._db.execute("DELETE FROM editions WHERE date < ?", (day,))
+            self._db.execute(
+                "UPDATE articles SET compacted = 1,"
+                " record = json_set(record, '$.text', '', '$.teaser', '')"
+                " WHERE NOT compacted AND first_seen < ?"
+                " AND (digest_date IS NULL OR digest_date < ?)",
+                (stamp, day),
             )
 
 

@@ -81,3 +81,26 @@ def test_processes_opening_a_new_state_at_once_migrate_it_exactly_once(tmp_path:
         pass
     version = sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0]
     assert version == len(MIGRATIONS)
+
+
+def test_compaction_drops_old_texts_but_an_old_article_never_returns_as_new(tmp_path) -> None:
+    with Store.open(tmp_path / "s.sqlite") as store:
+        store.remember([_article("http://e.de/alt"), _article("http://e.de/nie-gezeigt")], T0)
+        store.assign(date(2024, 6, 3), ["http://e.de/alt"], T0)
+        month_later = T0 + timedelta(days=31)
+        store.compact(month_later - timedelta(days=30))
+        texts = dict(store._db.execute("SELECT url, json_extract(record, '$.text') FROM articles"))
+        assert texts == {"http://e.de/alt": "", "http://e.de/nie-gezeigt": ""}
+        # Both feeds still carry the old items: they are known, so nothing comes back.
+        store.remember(
+            [_article("http://e.de/alt"), _article("http://e.de/nie-gezeigt")], month_later
+        )
+        assert store.window(date(2024, 7, 4), None) == []
+        assert store.window(date(2024, 7, 4), T0 - timedelta(days=1)) == []
+
+
+def test_compaction_keeps_what_is_recent(tmp_path) -> None:
+    with Store.open(tmp_path / "s.sqlite") as store:
+        store.remember([_article("http://e.de/neu")], T0)
+        store.compact(T0 - timedelta(days=30))
+        assert [a.text for a in store.window(date(2024, 6, 3), None)] == ["x"]
