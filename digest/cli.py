@@ -55,6 +55,15 @@ def common_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def edition_date(
+    help_text: str = "Date of the edition (default: today in the configured time zone).",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The --date option of the commands that work on one edition."""
+    return click.option(
+        "--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None, help=help_text
+    )
+
+
 @click.group()
 @click.version_option(__version__, prog_name="sipo-digest")
 @click.option("-v", "--verbose", is_flag=True, help="Log every stage.")
@@ -78,13 +87,7 @@ def main(verbose: bool, log_format: str) -> None:
 
 @main.command()
 @common_options
-@click.option(
-    "--date",
-    "day",
-    type=click.DateTime(["%Y-%m-%d"]),
-    default=None,
-    help="Date of the edition (default: today in the configured time zone).",
-)
+@edition_date()
 @click.option(
     "--feeds",
     "feeds_path",
@@ -142,13 +145,7 @@ def build(
 
 @main.command()
 @common_options
-@click.option(
-    "--date",
-    "day",
-    type=click.DateTime(["%Y-%m-%d"]),
-    default=None,
-    help="Date of the edition (default: today in the configured time zone).",
-)
+@edition_date()
 @click.option(
     "--dry-run", is_flag=True, help="Write digest.eml and list who would receive it; send nothing."
 )
@@ -198,13 +195,7 @@ def summarize_command(
 
 @main.command()
 @common_options
-@click.option(
-    "--date",
-    "day",
-    type=click.DateTime(["%Y-%m-%d"]),
-    default=None,
-    help="Open this edition's digest.html (default: the archive page).",
-)
+@edition_date("Open this edition's digest.html (default: the archive page).")
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
