@@ -303,6 +303,17 @@ grace_hours = {grace}
     return path
 
 
+def slow_feeds(tmp_path: Path, http_server: Callable[..., object]) -> Path:
+    """A feed list whose alpha feed answers after 3 s: a dependable "mid-run" for signals."""
+    slow = Reply(
+        body=(FEEDS / "alpha.xml").read_bytes(),
+        delay=3.0,
+        headers={"Content-Type": "application/rss+xml"},
+    )
+    server = http_server({"/alpha.xml": slow})
+    return slow_feed_list(tmp_path, server.url("/alpha.xml"))  # type: ignore[attr-defined]
+
+
 def slow_feed_list(tmp_path: Path, url: str) -> Path:
     """The test feeds, one of them behind a server that answers slowly."""
     path = tmp_path / "feeds.toml"
@@ -414,13 +425,7 @@ def ledger_rows(state: Path) -> list[tuple[str, str, int]]:
 def test_sigterm_during_a_run_lets_it_finish_without_partial_files(
     tmp_path: Path, http_server: Callable[..., object], processes: Callable[[Path], Process]
 ) -> None:
-    slow = Reply(
-        body=(FEEDS / "alpha.xml").read_bytes(),
-        delay=3.0,
-        headers={"Content-Type": "application/rss+xml"},
-    )
-    server = http_server({"/alpha.xml": slow})
-    feeds = slow_feed_list(tmp_path, server.url("/alpha.xml"))  # type: ignore[attr-defined]
+    feeds = slow_feeds(tmp_path, http_server)
     config = write_config(tmp_path, feeds=feeds, run_at="00:00:00")
     process = processes(config)
     process.wait_for("run of")  # the missed run started and waits for the slow feed
@@ -441,13 +446,7 @@ def test_sigterm_during_a_run_lets_it_finish_without_partial_files(
 def test_a_killed_run_leaves_no_partial_edition_and_runs_again_on_start(
     tmp_path: Path, http_server: Callable[..., object], processes: Callable[[Path], Process]
 ) -> None:
-    slow = Reply(
-        body=(FEEDS / "alpha.xml").read_bytes(),
-        delay=3.0,
-        headers={"Content-Type": "application/rss+xml"},
-    )
-    server = http_server({"/alpha.xml": slow})
-    feeds = slow_feed_list(tmp_path, server.url("/alpha.xml"))  # type: ignore[attr-defined]
+    feeds = slow_feeds(tmp_path, http_server)
     config = write_config(tmp_path, feeds=feeds, run_at="00:00:00")
     process = processes(config)
     process.wait_for("run of")
@@ -467,13 +466,7 @@ def test_a_killed_run_leaves_no_partial_edition_and_runs_again_on_start(
 def test_sigterm_during_a_triggered_run_stops_after_it(
     tmp_path: Path, http_server: Callable[..., object], processes: Callable[[Path], Process]
 ) -> None:
-    slow = Reply(
-        body=(FEEDS / "alpha.xml").read_bytes(),
-        delay=3.0,
-        headers={"Content-Type": "application/rss+xml"},
-    )
-    server = http_server({"/alpha.xml": slow})
-    feeds = slow_feed_list(tmp_path, server.url("/alpha.xml"))  # type: ignore[attr-defined]
+    feeds = slow_feeds(tmp_path, http_server)
     fire = (datetime.now(BERLIN) + timedelta(seconds=8)).replace(microsecond=0)
     if fire.date() != datetime.now(BERLIN).date():
         pytest.skip("too close to midnight for a same-day trigger")
