@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -14,6 +15,8 @@ from typing import Any
 from digest.errors import StateError
 from digest.extract import ExtractedPage
 from digest.models import Article, Section, Story
+
+OPEN_PATIENCE_SECONDS = 30.0
 
 # Each entry upgrades the schema by one version; never edit a released entry, append a new one.
 MIGRATIONS: tuple[str, ...] = (
@@ -136,10 +139,7 @@ class Store:
     def open(cls, path: Path) -> Iterator[Store]:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            connection = sqlite3.connect(path, timeout=30, isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            _migrate(connection)
+            connection = _connect(path)
         except sqlite3.DatabaseError as error:
             raise StateError(f"{path}: state database unusable: {error}") from None
         try:
@@ -474,6 +474,30 @@ class Store:
                 " AND (digest_date IS NULL OR digest_date < ?)",
                 (stamp, day),
             )
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """A connection in WAL mode with the schema up to date.
+
+    While another process is setting up the same state (a new file switching to WAL, say),
+    SQLite can answer "database is locked" at once instead of waiting for its busy timeout;
+    opening is then tried again, for at most OPEN_PATIENCE_SECONDS."""
+    deadline = time.monotonic() + OPEN_PATIENCE_SECONDS
+    while True:
+        connection = sqlite3.connect(path, timeout=OPEN_PATIENCE_SECONDS, isolation_level=None)
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            _migrate(connection)
+            return connection
+        except sqlite3.OperationalError as error:
+            connection.close()
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+        except BaseException:
+            connection.close()
+            raise
 
 
 def _migrate(connection: sqlite3.Connection) -> None:
