@@ -1,9 +1,8 @@
-"""Stories from articles: near-duplicates by MinHash LSH, TF-IDF cosine over candidate pairs."""
+"""Stories from articles: agency copies by MinHash LSH, other pairs by a fitted story model."""
 
 from __future__ import annotations
 
 import functools
-import heapq
 import math
 import re
 from collections import Counter
@@ -15,6 +14,7 @@ from datasketch import MinHash, MinHashLSH
 from sumy.utils import get_stop_words
 
 from digest import nlp
+from digest.linear import BinaryModel
 from digest.models import MARKER_TEASER_ONLY, Article
 from digest.relevance import Lexicon, Topics, load_topics, stem
 
@@ -22,28 +22,14 @@ from digest.relevance import Lexicon, Topics, load_topics, stem
 SHINGLE_SIZE = 3
 NUM_PERM = 64
 COPY_JACCARD = 0.5
-# Independent reports of one event: TF-IDF cosine over content stems (title words count twice).
-SAME_EVENT_COSINE = 0.35
-# Lower cosine still merges when the titles agree and rare details (names, numbers) are shared.
-SUPPORTED_COSINE = 0.28
-SUPPORTING_TITLE_COSINE = 0.15
-SHARED_ANCHORS = 2
-# Two stories merge only when their centroids are this alike (guards against chaining).
-STORY_COSINE = 0.28
 # A rare term occurs in at most this share of the articles (and at least in 3).
 RARE_SHARE = 0.01
-# Candidates for the cosine test: pairs sharing one of their strongest, not too common terms.
+# Candidate pairs: those sharing one of their strongest, not too common terms.
 SIGNATURE_TERMS = 20
-MIN_SHARED_SIGNATURE = 1
 MAX_POSTING = 100
 MAX_GAP = timedelta(hours=72)
-# Second pass: stories with a short item (teaser) merge when their centroids reach
-# ATTACH_COSINE; only pairs of articles at least ATTACH_FLOOR alike are looked at.
-SHORT_WORDS = 60
-ATTACH_COSINE = 0.22
-ATTACH_FLOOR = 0.1
+SHORT_WORDS = 60  # a text of fewer words is a teaser
 
-_NUMBER = re.compile(r"^\d")
 # Compound splitting: words from MIN_COMPOUND letters, heads from MIN_HEAD letters.
 MIN_COMPOUND = 8
 MIN_HEAD = 4
@@ -77,13 +63,6 @@ class Clustering:
 def _stop_stems(language: str) -> frozenset[str]:
     name = "english" if language == "en" else "german"
     return frozenset(stem(w, language) for w in get_stop_words(name))
-
-
-def content_stems(text: str, language: str) -> list[str]:
-    """Stems of the words that carry content: no stop words, nothing shorter than three letters."""
-    stops = _stop_stems(language)
-    stems = (stem(w, language) for w in nlp.words(text) if len(w) >= 3 or w.isdigit())
-    return [s for s in stems if s not in stops]
 
 
 def shingles(words: Sequence[str], size: int = SHINGLE_SIZE) -> set[bytes]:
@@ -122,21 +101,27 @@ def _stem_de(word: str) -> str:
 
 
 def term_frequencies(
-    text: str, language: str, known: frozenset[str], topics: Topics | None = None
+    text: str,
+    language: str,
+    known: frozenset[str],
+    topics: Topics | None = None,
+    ignored: frozenset[str] = frozenset(),
 ) -> dict[str, float]:
     """Sublinear frequencies of content stems; for German, compound parts add PART_WEIGHT each
     (so "Rettungszufahrt" and "Rettungsweg" share "rettung" without outweighing whole words).
 
     Words of the topic lexicon count TOPIC_WEIGHT: they say what the briefing is about and are
     shared by different events of one topic (two attacks, two arrests); the rest (places,
-    people, numbers, what happened) tells one event from another."""
+    people, what happened) tells one event from another. Numbers, dates, weekday and month
+    names and the words in `ignored` (the feed's boilerplate) never count: every report of a
+    day shares them, whatever it is about."""
     stops = _stop_stems(language)
     lexicon = topics.relevance.get(language) if topics is not None else None
     words: Counter[str] = Counter()
     parts: Counter[str] = Counter()
     topical: set[str] = set()
     for word in nlp.words(text):
-        if len(word) < 3 and not word.isdigit():
+        if len(word) < 3 or nlp.is_calendar_word(word) or word in ignored:
             continue
         word_stem = stem(word, language)
         if word_stem in stops:
@@ -173,106 +158,188 @@ def _known_stems(articles: Sequence[Article]) -> frozenset[str]:
     )
 
 
-def cluster(articles: Sequence[Article], topics: Topics | None = None) -> Clustering:
-    """Merge agency copies and independent reports of the same event; never compare all pairs.
+@dataclass(frozen=True, slots=True)
+class Pairs:
+    """The pairs of a batch worth comparing and what was measured of each (see pair_features)."""
 
-    `topics` (default: the packaged topics.toml) marks the topic words that weigh less."""
+    pairs: tuple[tuple[int, int], ...]
+    features: tuple[dict[str, float], ...]
+    copies: tuple[tuple[int, int, float], ...]  # agency copies: (first, second, Jaccard)
+
+
+def measure(
+    articles: Sequence[Article],
+    topics: Topics | None = None,
+    *,
+    title_only: frozenset[int] = frozenset(),
+) -> Pairs:
+    """Candidate pairs (sharing one of their strongest terms, at most MAX_GAP apart) and their
+    features; never all pairs. An article is compared by its title and lead (nlp.lead), where
+    reports of an event name it, so a full text and a teaser are measured alike; those in
+    `title_only` (live blogs, tickers) by their titles alone. `topics` (default: the packaged topics.toml) marks the topic words,
+    which weigh half in the event similarity."""
     topics = topics if topics is not None else load_topics()
     known = _known_stems(articles)
-    texts = [term_frequencies(a.text, a.language, known) for a in articles]
-    titles = [term_frequencies(a.title, a.language, known) for a in articles]
+    ignored = _boilerplate(articles)
+    bodies = ["" if i in title_only else nlp.lead(a.text) for i, a in enumerate(articles)]
+    texts = [
+        term_frequencies(body, a.language, known, ignored=ignored[a.source])
+        for body, a in zip(bodies, articles, strict=True)
+    ]
+    titles = [
+        term_frequencies(a.title, a.language, known, ignored=ignored[a.source]) for a in articles
+    ]
     vectors, idf = _tfidf(
         [_plus(text, title, 2.0) for text, title in zip(texts, titles, strict=True)]
     )
-    # The second pass compares stories with topic words weighing less (see term_frequencies).
     event_vectors, _ = _tfidf(
         [
             _plus(
-                term_frequencies(a.text, a.language, known, topics),
-                term_frequencies(a.title, a.language, known, topics),
+                term_frequencies(body, a.language, known, topics, ignored[a.source]),
+                term_frequencies(a.title, a.language, known, topics, ignored[a.source]),
                 2.0,
             )
-            for a in articles
+            for body, a in zip(bodies, articles, strict=True)
         ]
     )
     title_vectors = [_weighted(t, idf) for t in titles]
-    rare_idf = _idf_of(max(3, int(RARE_SHARE * len(articles))), len(articles))
-    parents = list(range(len(articles)))
-    links: list[Link] = []
-
-    # Each story's centroid (sum of its members' unit vectors): a link between two articles
-    # merges their stories only when the stories as wholes are alike too. Without this check,
-    # A~B and B~C chain unrelated A and C, and one busy topic swallows a whole day's news.
-    centroids: dict[int, dict[str, float]] = {i: _unit(v) for i, v in enumerate(vectors)}
-    event_centroids = {i: _unit(v) for i, v in enumerate(event_vectors)}
-
-    def join(first: int, second: int, reason: str, similarity: float, *, checked: bool) -> None:
-        root_a, root_b = _find(parents, first), _find(parents, second)
-        if root_a == root_b:
-            return
-        if checked and _cosine(_unit(centroids[root_a]), _unit(centroids[root_b])) < STORY_COSINE:
-            return
-        keep, gone = min(root_a, root_b), max(root_a, root_b)
-        parents[gone] = keep
-        merged = centroids[keep]
-        for term, weight in centroids.pop(gone).items():
-            merged[term] = merged.get(term, 0.0) + weight
-        merged = event_centroids[keep]
-        for term, weight in event_centroids.pop(gone).items():
-            merged[term] = merged.get(term, 0.0) + weight
-        links.append(Link(first, second, reason, round(similarity, 3)))
-
-    minhashes = _minhashes(articles)
-    for first, second, jaccard in _copy_pairs(minhashes):
-        if _close_in_time(articles[first], articles[second]):
-            join(first, second, "Agenturkopie", jaccard, checked=False)
-    pairs = [
+    rare = _idf_of(max(3, int(RARE_SHARE * len(articles))), len(articles))
+    top_idf = max(idf.values(), default=1.0)
+    short = [i in title_only or _is_short(a) for i, a in enumerate(articles)]
+    pairs = tuple(
         (first, second)
         for first, second in _candidate_pairs(vectors)
         if _close_in_time(articles[first], articles[second])
-    ]
-    for first, second in pairs:
-        if _find(parents, first) == _find(parents, second):
-            continue
-        similarity = _cosine(vectors[first], vectors[second])
-        if similarity >= SAME_EVENT_COSINE:
-            join(first, second, "gleiches Ereignis", similarity, checked=True)
-        elif similarity >= SUPPORTED_COSINE:
-            title_similarity = _cosine(title_vectors[first], title_vectors[second])
-            anchors = _shared_anchors(vectors[first], vectors[second], idf, rare_idf)
-            if title_similarity >= SUPPORTING_TITLE_COSINE and anchors >= SHARED_ANCHORS:
-                join(first, second, "gleiches Ereignis (Titel, Details)", similarity, checked=True)
+    )
+    features = tuple(
+        pair_features(
+            vectors=(vectors[i], vectors[j]),
+            events=(event_vectors[i], event_vectors[j]),
+            titles=(title_vectors[i], title_vectors[j]),
+            idf=idf,
+            rare=rare,
+            top_idf=top_idf,
+            same_source=articles[i].source == articles[j].source,
+            hours=abs(articles[i].published - articles[j].published).total_seconds() / 3600,
+            short=short[i] + short[j],
+            tickers=(i in title_only) + (j in title_only),
+        )
+        for i, j in pairs
+    )
+    copies = tuple(
+        (i, j, jaccard)
+        for i, j, jaccard in _copy_pairs(_minhashes(articles, bodies))
+        if _close_in_time(articles[i], articles[j])
+    )
+    return Pairs(pairs=pairs, features=features, copies=copies)
 
-    # Second pass, for short items: a teaser says too little for a pairwise test, but the
-    # reports already joined into a story say together what the event is (terms many of
-    # them share weigh most in the centroid). Stories with a short member are merged,
-    # most alike first, while their centroids agree.
-    short = [_is_short(article) for article in articles]
 
-    def story_similarity(first: int, second: int) -> float:
-        return _cosine(_unit(event_centroids[first]), _unit(event_centroids[second]))
+PAIR_FEATURES = (
+    "cosine",
+    "event_cosine",
+    "title_cosine",
+    "shared_rare",
+    "shared_title_terms",
+    "rarest_shared_title_term",
+    "same_source",
+    "hours_apart",
+    "short_items",
+    "tickers",
+)
 
-    queue = [
-        (-_cosine(event_vectors[first], event_vectors[second]), first, second)
-        for first, second in pairs
-        if short[first] or short[second]
-    ]
-    queue = [entry for entry in queue if -entry[0] >= ATTACH_FLOOR]
-    heapq.heapify(queue)
-    while queue:
-        expected, first, second = heapq.heappop(queue)
+
+def pair_features(
+    *,
+    vectors: tuple[dict[str, float], dict[str, float]],
+    events: tuple[dict[str, float], dict[str, float]],
+    titles: tuple[dict[str, float], dict[str, float]],
+    idf: dict[str, float],
+    rare: float,
+    top_idf: float,
+    same_source: bool,
+    hours: float,
+    short: int,
+    tickers: int,
+) -> dict[str, float]:
+    """What the story model reads of two articles: how alike their words, events and titles
+    are, how many rare terms (names, places) and title terms they share, and how far apart
+    in time, outlet and length they are."""
+    shared = set(vectors[0]) & set(vectors[1])
+    shared_title = set(titles[0]) & set(titles[1])
+    return {
+        "cosine": _cosine(*vectors),
+        "event_cosine": _cosine(*events),
+        "title_cosine": _cosine(*titles),
+        "shared_rare": math.log1p(sum(1 for t in shared if idf.get(t, 0.0) >= rare)),
+        "shared_title_terms": math.log1p(len(shared_title)),
+        "rarest_shared_title_term": max((idf[t] for t in shared_title), default=0.0) / top_idf,
+        "same_source": float(same_source),
+        "hours_apart": math.log1p(hours),
+        "short_items": float(short),
+        "tickers": float(tickers),
+    }
+
+
+def cluster(
+    articles: Sequence[Article],
+    story: BinaryModel,
+    link: float,
+    topics: Topics | None = None,
+    *,
+    title_only: frozenset[int] = frozenset(),
+) -> Clustering:
+    """Stories: agency copies always merge; other candidate pairs are scored by the fitted
+    `story` model, and two stories merge, most probable pair first, when the mean probability
+    over all pairs between them (0 for a pair that shares no strong term) reaches `link`.
+    Averaging over the whole stories, not one pair, keeps A~B and B~C from chaining unrelated
+    A and C, so one busy topic cannot swallow a day's news."""
+    measured = measure(articles, topics, title_only=title_only)
+    probability = {
+        pair: story.probability(found)
+        for pair, found in zip(measured.pairs, measured.features, strict=True)
+    }
+    return link_stories(len(articles), probability, measured.copies, story.threshold, link)
+
+
+def link_stories(
+    count: int,
+    probability: dict[tuple[int, int], float],
+    copies: Sequence[tuple[int, int, float]],
+    threshold: float,
+    link: float,
+) -> Clustering:
+    """Average-linkage grouping over scored pairs (see cluster)."""
+    parents = list(range(count))
+    members: dict[int, list[int]] = {i: [i] for i in range(count)}
+    links: list[Link] = []
+
+    def join(first: int, second: int) -> None:
+        root_a, root_b = _find(parents, first), _find(parents, second)
+        keep, gone = min(root_a, root_b), max(root_a, root_b)
+        parents[gone] = keep
+        members[keep].extend(members.pop(gone))
+
+    for first, second, jaccard in copies:
+        if _find(parents, first) != _find(parents, second):
+            join(first, second)
+            links.append(Link(first, second, "Agenturkopie", round(jaccard, 3)))
+    ranked = sorted(
+        ((p, pair) for pair, p in probability.items() if p >= threshold), key=lambda x: -x[0]
+    )
+    for p, (first, second) in ranked:
         root_a, root_b = _find(parents, first), _find(parents, second)
         if root_a == root_b:
             continue
-        similarity = story_similarity(root_a, root_b)
-        if similarity < ATTACH_COSINE:
-            continue
-        if similarity < -expected - 1e-9:
-            heapq.heappush(queue, (-similarity, first, second))
-            continue
-        join(first, second, "gleiche Story (Kernbegriffe)", similarity, checked=False)
+        between = [
+            probability.get((min(a, b), max(a, b)), 0.0)
+            for a in members[root_a]
+            for b in members[root_b]
+        ]
+        if sum(between) / len(between) >= link:
+            join(first, second)
+            links.append(Link(first, second, "gleiches Ereignis", round(p, 3)))
     groups: dict[int, list[int]] = {}
-    for index in range(len(articles)):
+    for index in range(count):
         groups.setdefault(_find(parents, index), []).append(index)
     return Clustering(groups=tuple(tuple(g) for g in groups.values()), links=tuple(links))
 
@@ -292,8 +359,19 @@ def _close_in_time(first: Article, second: Article) -> bool:
     return abs(first.published - second.published) <= MAX_GAP
 
 
-def _minhashes(articles: Sequence[Article]) -> list[MinHash]:
-    shingle_sets = [shingles(nlp.words(f"{a.title} {a.text}")) for a in articles]
+def _boilerplate(articles: Sequence[Article]) -> dict[str, frozenset[str]]:
+    """Per feed, the words most of its items share (see nlp.boilerplate)."""
+    by_source: dict[str, list[set[str]]] = {}
+    for article in articles:
+        by_source.setdefault(article.source, []).append(set(nlp.words(article.text)))
+    return {source: nlp.boilerplate(texts) for source, texts in by_source.items()}
+
+
+def _minhashes(articles: Sequence[Article], bodies: Sequence[str]) -> list[MinHash]:
+    shingle_sets = [
+        shingles([w for w in nlp.words(f"{a.title} {body}") if not nlp.is_calendar_word(w)])
+        for a, body in zip(articles, bodies, strict=True)
+    ]
     return list(MinHash.bulk([list(s) for s in shingle_sets], num_perm=NUM_PERM))
 
 
@@ -337,11 +415,6 @@ def _weighted(frequencies: dict[str, float], idf: dict[str, float]) -> dict[str,
     return {term: value / norm for term, value in vector.items()}
 
 
-def _unit(vector: dict[str, float]) -> dict[str, float]:
-    norm = math.sqrt(sum(w * w for w in vector.values())) or 1.0
-    return {term: w / norm for term, w in vector.items()}
-
-
 def _cosine(first: dict[str, float], second: dict[str, float]) -> float:
     if len(first) > len(second):
         first, second = second, first
@@ -364,12 +437,4 @@ def _candidate_pairs(vectors: Sequence[dict[str, float]]) -> list[tuple[int, int
         for position, first in enumerate(documents):
             for second in documents[position + 1 :]:
                 shared[(first, second)] += 1
-    return sorted(pair for pair, n in shared.items() if n >= MIN_SHARED_SIGNATURE)
-
-
-def _shared_anchors(
-    first: dict[str, float], second: dict[str, float], idf: dict[str, float], rare: float
-) -> int:
-    """Shared numbers and rare terms (names, places): details that reports of one event share."""
-    common = set(first) & set(second)
-    return sum(1 for term in common if _NUMBER.match(term) or idf.get(term, 0.0) >= rare)
+    return sorted(shared)

@@ -42,11 +42,13 @@ class SummarizeConfig:
 
 @dataclass(frozen=True, slots=True)
 class SelectConfig:
-    threshold: float = 1.0
     max_per_section: int = 8
     max_total: int = 40
     top_count: int = 5
     topics: Path | None = None
+    model: Path | None = None
+    watch: tuple[str, ...] = ()
+    block: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

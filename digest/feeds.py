@@ -287,7 +287,21 @@ def _entry(raw: dict, *, source: FeedSource, now: datetime, feed_link: str) -> E
         content=content,
         author=author,
         markers=tuple(markers),
+        categories=_categories(raw),
     )
+
+
+MAX_CATEGORIES = 20
+
+
+def _categories(raw: dict) -> tuple[str, ...]:
+    """The item's own categories (RSS <category>, Atom term or label, dc:subject), in order."""
+    found: list[str] = []
+    for tag in raw.get("tags") or ():
+        value = _text(str(tag.get("term") or tag.get("label") or ""))[:100]
+        if value and value not in found:
+            found.append(value)
+    return tuple(found[:MAX_CATEGORIES])
 
 
 def _date(raw: dict) -> datetime | None:

@@ -55,6 +55,7 @@ class Entry:
     content: str
     author: str | None = None
     markers: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _require_aware(self.published, "published")
@@ -75,11 +76,44 @@ class Article:
     section_hint: str | None = None
     weight: float = 1.0
     markers: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()  # the feed's own categories of the item
 
     def __post_init__(self) -> None:
         if not is_web_url(self.url):
             raise ValueError(f"article link must be http(s): {self.url!r}")
         _require_aware(self.published, "published")
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """What the editorial model decided of one article, and the features that weighed most."""
+
+    on_topic: bool
+    relevance: float  # the probability of being on topic
+    series: bool
+    series_probability: float
+    sections: tuple[tuple[str, float], ...]  # Ressorts by probability, most likely first
+    reasons: tuple[tuple[str, float], ...]  # (feature, contribution) of the relevance decision
+    rule: str | None = None  # an operator list that overrode the model
+
+
+@dataclass(frozen=True, slots=True)
+class Considered:
+    """What became of one article in the selection, and why: one entry of explain.json."""
+
+    url: str
+    title: str
+    source: str
+    on_topic: bool  # passed the relevance decision, whatever the limits did later
+    shown: bool  # appears in the edition (as a lead or under "Auch berichtet von")
+    relevance: float
+    series: bool
+    section: str | None
+    section_reason: str | None
+    story: str | None  # shared by the articles of one story
+    fate: str  # German: why it was shown, cut or dropped
+    reasons: tuple[tuple[str, float], ...]
+    rule: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

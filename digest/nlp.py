@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Collection, Iterator, Sequence
 
 from nltk.stem.snowball import SnowballStemmer
 
@@ -284,6 +285,54 @@ def _stripped(line: str, offset: int, start: int, end: int) -> tuple[int, int]:
 def split_sentences(text: str) -> list[str]:
     """Split German prose into sentences; each one is a substring of `text`."""
     return [text[start:end] for start, end in sentence_spans(text)]
+
+
+WEEKDAYS = frozenset(
+    _word_list("montag dienstag mittwoch donnerstag freitag samstag sonntag sonnabend")
+)
+MONTHS = _MONTHS
+# Words of the calendar and the clock: every report of a day shares them, whatever its event.
+_CALENDAR = (
+    WEEKDAYS
+    | MONTHS
+    | frozenset(
+        _word_list(
+            "uhr heute gestern morgen vormittag nachmittag abend nacht wochenende jahr jahres"
+        )
+    )
+)
+
+
+def is_calendar_word(word: str) -> bool:
+    """A number, a date or time, a weekday or month name (lower-cased word)."""
+    return word in _CALENDAR or any(c.isdigit() for c in word)
+
+
+# A word in this share of one feed's items (and in at least BOILERPLATE_ITEMS) is boilerplate.
+BOILERPLATE_SHARE = 0.6
+BOILERPLATE_ITEMS = 5
+
+
+def boilerplate(texts: Sequence[Collection[str]]) -> frozenset[str]:
+    """The words (of word collections, one per item of a feed) that most items share: what a
+    feed says every time (a programme's constant line, an outlet's sign-off), not the item."""
+    if len(texts) < BOILERPLATE_ITEMS:
+        return frozenset()
+    counts = Counter(word for text in texts for word in set(text))
+    limit = max(BOILERPLATE_ITEMS, BOILERPLATE_SHARE * len(texts))
+    return frozenset(word for word, n in counts.items() if n >= limit)
+
+
+LEAD_WORDS = 60
+
+
+def lead(text: str, count: int = LEAD_WORDS) -> str:
+    """The opening of a text up to its `count`-th word: what a teaser says, and what the lead
+    paragraph of a full article says."""
+    for number, match in enumerate(_WORD.finditer(text), start=1):
+        if number == count:
+            return text[: match.end()]
+    return text
 
 
 def words(text: str) -> list[str]:

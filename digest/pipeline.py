@@ -16,7 +16,18 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from digest import __version__, archive, extract, feeds, http, mail, render, select, summarize
+from digest import (
+    __version__,
+    archive,
+    editorial,
+    extract,
+    feeds,
+    http,
+    mail,
+    render,
+    select,
+    summarize,
+)
 from digest.config import Config, load_feed_list
 from digest.errors import (
     DigestError,
@@ -25,6 +36,7 @@ from digest.errors import (
     MailError,
     SummarizeError,
 )
+from digest.explain import explain_json, explain_text
 from digest.models import (
     Article,
     Digest,
@@ -35,6 +47,7 @@ from digest.models import (
     Story,
     is_web_url,
 )
+from digest.relevance import load_topics
 from digest.store import CachedPage, Store
 from digest.urls import canonical_url
 
@@ -72,7 +85,7 @@ def build(
         with _stage("parse"):
             entries = _parse_feeds(sources, results, now, failures, store)
         with _stage("articles"):
-            fresh, guids = _articles(entries, sources, now)
+            fresh, guids = articles_from_entries(entries, now)
             store.remember(fresh, now, guids)
             if since is None and config.window_hours > 0:
                 since = now - timedelta(hours=config.window_hours)
@@ -83,7 +96,7 @@ def build(
         cached = None if explain else store.cached_edition(day, fingerprint)
         if cached is None:
             with _stage("select"):
-                selection = select.select(articles, config.select, now=now)
+                selection = _select(articles, config, now)
             with _stage("summarize"):
                 sections = _summarize(selection.sections, config, failures)
             top, omitted = selection.top, selection.omitted
@@ -108,8 +121,9 @@ def build(
             "digest.txt": rendered.text,
             "digest.json": rendered.json,
         }
-        if explain:
-            files["explain.txt"] = "\n".join(selection.explain) + "\n"  # never cached (above)
+        if explain:  # never cached (above)
+            files["explain.txt"] = explain_text(selection.considered)
+            files["explain.json"] = explain_json(day, selection.considered)
         with _stage("archive"):
             paths = archive.write_edition(config.out_dir, day, files)
             editions = archive.read_editions(config.out_dir)
@@ -123,6 +137,15 @@ def build(
         store.assign(day, shown, now)
         store.compact(now - timedelta(days=config.keep_days))
     return BuildResult(digest=digest, paths=tuple(paths), failures=tuple(failures))
+
+
+def _select(articles: Sequence[Article], config: Config, now: datetime) -> select.Selection:
+    """The editorial model's judgement of each article, then stories, Ressorts and limits."""
+    settings = config.select
+    topics = load_topics(settings.topics)
+    model = editorial.load_model(settings.model)
+    judgements = editorial.judge(articles, model, topics, editorial.operator_terms(settings))
+    return select.select(articles, judgements, model, topics, settings, now=now)
 
 
 def _fetch_feeds(
@@ -234,8 +257,8 @@ def _failure_status(error: FetchError | FeedError) -> str:
     return error.status if isinstance(error, http.FetchFailed) else "unparsable"
 
 
-def _articles(
-    entries: Sequence[tuple[FeedSource, Entry]], sources: Sequence[FeedSource], now: datetime
+def articles_from_entries(
+    entries: Sequence[tuple[FeedSource, Entry]], now: datetime
 ) -> tuple[list[Article], dict[str, str]]:
     """One article per canonical link or permalink guid; the first feed to carry it wins.
     Also returns each article's guid key (canonical URL -> guid) for the store."""
@@ -265,6 +288,7 @@ def _articles(
             section_hint=source.section,
             weight=source.weight,
             markers=entry.markers,
+            categories=entry.categories,
         )
     return list(seen.values()), guids
 

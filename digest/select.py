@@ -1,21 +1,22 @@
-"""Relevance, sections, stories and ranking: articles -> the digest's sections (pure).
+"""Judged articles -> the digest's stories in sections, ranked and limited, with every fate (pure).
 
-1. Relevance: each article is scored against the weighted term lists of topics.toml
-   (digest/relevance.py); a story counts as relevant when its best article reaches the threshold.
-2. Stories: agency copies and independent reports of one event are merged (digest/cluster.py);
-   the lead is the most complete version (full text before "nur Anriss", then the longest).
-3. Ressort: the section whose terms weigh most over all the story's articles; a feed's section
-   hint wins unless another section scores hint_margin times as much, and decides when no
-   section is clear. Each story lands in exactly one section.
-4. Ranking: importance = (1 + ln(1 + relevance)) x (1 + 0.5 x (outlets - 1)) x feed weight
+1. Relevance and series come from the editorial model (digest/editorial.py), article by article:
+   only articles on topic are grouped into stories, so every version shown under a story passed
+   the decision on its own.
+2. Stories: agency copies and independent reports of one event are merged (digest/cluster.py).
+   A live blog or ticker is compared by its title alone, so it joins a story only when its
+   title names that story's event. The lead is the most complete version (full text before
+   "nur Anriss", then the longest). Series items (tickers, service items) are never shown: a
+   story made only of them is dropped.
+3. Ressort: the model's section probabilities averaged over the story's articles; a feed's
+   section hint, or the fallback when the model is unsure (editorial.story_section).
+4. Ranking: importance = relevance x (1 + 0.5 x (outlets - 1)) x feed weight
    x (0.5 + 0.5 x 2^(-age in hours / 24)); per-section and total limits cut the least important,
    and what they cut is counted in `omitted`.
 """
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,29 +24,31 @@ from datetime import datetime
 from digest import nlp
 from digest.cluster import Clustering, cluster
 from digest.config import SelectConfig
+from digest.editorial import EditorialModel, is_ticker, story_section
 from digest.models import (
     MARKER_NO_DATE,
     MARKER_PAYWALL,
     MARKER_TEASER_ONLY,
     Article,
+    Considered,
+    Judgement,
     Section,
     Story,
 )
-from digest.relevance import Score, Topics, load_topics, relevance, section_scores
+from digest.relevance import Topics
 
-FALLBACK_SECTION = "Weitere Meldungen"
 RECENCY_HALF_LIFE_HOURS = 24.0
 EXTRA_OUTLET_BONUS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
 class Selection:
-    """The chosen stories in sections (key points still empty) and why each article fared."""
+    """The chosen stories in sections (key points still empty) and what became of each article."""
 
     sections: tuple[Section, ...]
     top: tuple[str, ...]
     omitted: int
-    explain: tuple[str, ...]
+    considered: tuple[Considered, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,36 +56,51 @@ class Candidate:
     """A story before the limits: its articles (lead first), where it goes and how it ranks."""
 
     number: int
-    indices: tuple[int, ...]
+    indices: tuple[int, ...]  # every on-topic article of the story, lead first
+    shown: tuple[int, ...]  # those a reader may see: no series items
     relevance: float
     section: str
     section_reason: str
     importance: float
 
 
-def select(articles: Sequence[Article], config: SelectConfig, *, now: datetime) -> Selection:
-    """Keep what is on topic, tell each story once in one section, most important first."""
-    topics = load_topics(config.topics)
-    scores = [relevance(article, topics) for article in articles]
-    clustering = cluster(articles, topics)
+def select(
+    articles: Sequence[Article],
+    judgements: Sequence[Judgement],
+    model: EditorialModel,
+    topics: Topics,
+    config: SelectConfig,
+    *,
+    now: datetime,
+) -> Selection:
+    """Tell each story on topic once, in one section, most important first."""
+    on_topic = [i for i, judgement in enumerate(judgements) if judgement.on_topic]
+    chosen = [articles[i] for i in on_topic]
+    clustering = cluster(
+        chosen,
+        model.story,
+        model.story_link,
+        topics,
+        title_only=frozenset(k for k, a in enumerate(chosen) if is_ticker(a)),
+    )
     candidates = [
-        _candidate(number, group, articles, scores, topics, now)
+        _candidate(number, tuple(on_topic[k] for k in group), articles, judgements, model, now)
         for number, group in enumerate(clustering.groups, start=1)
     ]
-    relevant = [c for c in candidates if c.relevance >= config.threshold]
-    shown, cut = _apply_limits(relevant, topics, config)
+    showable = [c for c in candidates if c.shown]
+    shown, cut = _apply_limits(showable, model, config)
     sections = tuple(
         Section(
             title=title,
             stories=tuple(_story(c, articles) for c in shown if c.section == title),
         )
-        for title in topics.section_titles
+        for title in model.section.titles
         if any(c.section == title for c in shown)
     )
     by_importance = sorted(shown, key=lambda c: -c.importance)
-    top = tuple(articles[c.indices[0]].url for c in by_importance[: config.top_count])
-    explain = _explain(articles, scores, clustering, candidates, shown, cut, config)
-    return Selection(sections=sections, top=top, omitted=len(cut), explain=explain)
+    top = tuple(articles[c.shown[0]].url for c in by_importance[: config.top_count])
+    considered = _considered(articles, judgements, clustering, on_topic, candidates, shown, cut)
+    return Selection(sections=sections, top=top, omitted=len(cut), considered=considered)
 
 
 def lead_order(article: Article) -> tuple[bool, bool, int, float]:
@@ -96,7 +114,7 @@ def lead_order(article: Article) -> tuple[bool, bool, int, float]:
 
 
 def importance(
-    relevance_score: float, outlets: int, weight: float, newest: datetime | None, now: datetime
+    relevance: float, outlets: int, weight: float, newest: datetime | None, now: datetime
 ) -> float:
     """`newest` is None when no version gave a date: such a story counts as one half-life old,
     neither as fresh as its first-seen time would make it nor as stale as the oldest news."""
@@ -107,71 +125,51 @@ def importance(
     )
     recency = 0.5 + 0.5 * 0.5 ** (age_hours / RECENCY_HALF_LIFE_HOURS)
     outlet_factor = 1.0 + EXTRA_OUTLET_BONUS * (outlets - 1)
-    return (1.0 + math.log1p(max(relevance_score, 0.0))) * outlet_factor * weight * recency
-
-
-def choose_section(
-    scores: dict[str, float], hints: Sequence[str | None], topics: Topics
-) -> tuple[str, str]:
-    """The story's Ressort and why: the strongest section, the feed's hint, or the fallback."""
-    known_hints = [h for h in hints if h is not None and h in scores]
-    hint: str | None = Counter(known_hints).most_common(1)[0][0] if known_hints else None
-    best: str | None = max(scores, key=lambda title: scores[title], default=None)
-    best_score = scores[best] if best is not None else 0.0
-    if hint is not None:
-        if best_score < topics.min_section_score:
-            return hint, "Ressort-Hinweis des Feeds"
-        if (
-            best is not None
-            and best != hint
-            and best_score >= topics.hint_margin * max(scores[hint], 0.01)
-        ):
-            return best, f"Begriffe ({best_score:.1f}) überwiegen Feed-Hinweis {hint!r}"
-        return hint, "Ressort-Hinweis des Feeds, durch Begriffe gestützt"
-    if best is not None and best_score >= topics.min_section_score:
-        return best, f"Ressort-Begriffe {best_score:.1f}"
-    return topics.fallback_section, "kein Ressort eindeutig"
+    return relevance * outlet_factor * weight * recency
 
 
 def _candidate(
     number: int,
     group: Sequence[int],
     articles: Sequence[Article],
-    scores: Sequence[Score],
-    topics: Topics,
+    judgements: Sequence[Judgement],
+    model: EditorialModel,
     now: datetime,
 ) -> Candidate:
     ordered = tuple(sorted(group, key=lambda i: lead_order(articles[i]), reverse=True))
+    shown = tuple(i for i in ordered if not judgements[i].series)
     members = [articles[i] for i in ordered]
-    story_relevance = max(scores[i].value for i in ordered)
-    section, reason = choose_section(
-        section_scores(members, topics), [a.section_hint for a in members], topics
+    relevance = max(judgements[i].relevance for i in ordered)
+    section, _, reason = story_section(
+        [judgements[i] for i in ordered], [a.section_hint for a in members], model
     )
+    visible = [articles[i] for i in shown] or members
     return Candidate(
         number=number,
         indices=ordered,
-        relevance=story_relevance,
+        shown=shown,
+        relevance=relevance,
         section=section,
         section_reason=reason,
         importance=importance(
-            story_relevance,
-            len({a.source for a in members}),
-            max(a.weight for a in members),
-            max((a.published for a in members if MARKER_NO_DATE not in a.markers), default=None),
+            relevance,
+            len({a.source for a in visible}),
+            max(a.weight for a in visible),
+            max((a.published for a in visible if MARKER_NO_DATE not in a.markers), default=None),
             now,
         ),
     )
 
 
 def _apply_limits(
-    relevant: Sequence[Candidate], topics: Topics, config: SelectConfig
+    candidates: Sequence[Candidate], model: EditorialModel, config: SelectConfig
 ) -> tuple[list[Candidate], dict[int, str]]:
     """Shown stories in digest order (section, then importance) and why the others were cut."""
     cut: dict[int, str] = {}
     within_sections: list[Candidate] = []
-    for title in topics.section_titles:
+    for title in model.section.titles:
         ranked = sorted(
-            (c for c in relevant if c.section == title), key=lambda c: (-c.importance, c.number)
+            (c for c in candidates if c.section == title), key=lambda c: (-c.importance, c.number)
         )
         within_sections.extend(ranked[: config.max_per_section])
         for c in ranked[config.max_per_section :]:
@@ -184,7 +182,7 @@ def _apply_limits(
 
 
 def _story(candidate: Candidate, articles: Sequence[Article]) -> Story:
-    lead, *others = (articles[i] for i in candidate.indices)
+    lead, *others = (articles[i] for i in candidate.shown)
     return Story(
         lead=lead,
         others=tuple(others),
@@ -193,48 +191,67 @@ def _story(candidate: Candidate, articles: Sequence[Article]) -> Story:
     )
 
 
-def _explain(
+def _considered(
     articles: Sequence[Article],
-    scores: Sequence[Score],
+    judgements: Sequence[Judgement],
     clustering: Clustering,
+    on_topic: Sequence[int],
     candidates: Sequence[Candidate],
     shown: Sequence[Candidate],
     cut: dict[int, str],
-    config: SelectConfig,
-) -> tuple[str, ...]:
-    """One block per story (shown ones first, in digest order), one line per article."""
+) -> tuple[Considered, ...]:
+    """What became of every article, in digest order: shown stories first, then the rest."""
     joined: dict[int, str] = {}
     for link in clustering.links:
-        joined.setdefault(link.second, f"{link.reason} {link.similarity:.2f}")
-        joined.setdefault(link.first, f"{link.reason} {link.similarity:.2f}")
-    shown_numbers = {c.number: place for place, c in enumerate(shown, start=1)}
-    ordered = sorted(
-        candidates,
-        key=lambda c: (c.number not in shown_numbers, shown_numbers.get(c.number, 0), -c.relevance),
-    )
-    lines = [
-        f"# Auswahl: {len(articles)} Artikel, {len(candidates)} Storys, {len(shown)} aufgenommen, "
-        f"{len(cut)} durch Höchstzahlen weggefallen; Schwelle {config.threshold:.2f}",
-        "# Urteil | Relevanz | Ressort | Story | Quelle: Titel | Link | Begriffe | Grund",
-    ]
-    for c in ordered:
-        if c.number in shown_numbers:
-            verdict, reason = (
-                "BEHALTEN",
-                f"Rang {shown_numbers[c.number]}, Gewicht {c.importance:.2f}",
-            )
-        elif c.number in cut:
-            verdict, reason = "WEGGEFALLEN", cut[c.number]
+        for member in (link.first, link.second):
+            joined.setdefault(on_topic[member], f"{link.reason} {link.similarity:.2f}")
+    place = {c.number: rank for rank, c in enumerate(shown, start=1)}
+    of_article: dict[int, Candidate] = {i: c for c in candidates for i in c.indices}
+    records: list[tuple[tuple[bool, int, float], Considered]] = []
+    for index, (article, judgement) in enumerate(zip(articles, judgements, strict=True)):
+        candidate = of_article.get(index)
+        if candidate is None:
+            fate = judgement.rule or f"nicht im Thema (Relevanz {judgement.relevance:.2f})"
+            key = (True, len(place) + 1, -judgement.relevance)
+            records.append((key, _record(article, judgement, None, False, "", fate)))
+            continue
+        is_shown = candidate.number in place and index in candidate.shown
+        if is_shown:
+            role = "Lead" if index == candidate.shown[0] else "weitere Fassung"
+            fate = f"Rang {place[candidate.number]}, {role}"
+            if role != "Lead":
+                fate += f" ({joined.get(index, 'zusammengeführt')})"
+        elif judgement.series:
+            fate = "Serien- oder Servicebeitrag, nie gezeigt"
         else:
-            verdict = "VERWORFEN"
-            reason = f"Relevanz {c.relevance:.2f} unter Schwelle {config.threshold:.2f}"
-        for position, index in enumerate(c.indices):
-            article, score = articles[index], scores[index]
-            role = "Lead" if position == 0 else f"Version ({joined.get(index, 'zusammengeführt')})"
-            story = f"Story {c.number} ({len(c.indices)} Artikel, {role})"
-            terms = ", ".join(score.terms) or "keine Begriffe"
-            lines.append(
-                f"{verdict} | {score.value:.2f} | {c.section} ({c.section_reason}) | {story} | "
-                f"{article.source}: {article.title} | {article.url} | {terms} | {reason}"
-            )
-    return tuple(lines)
+            fate = cut.get(candidate.number, "nicht gezeigt")
+        key = (not is_shown, place.get(candidate.number, len(place)), -judgement.relevance)
+        records.append(
+            (key, _record(article, judgement, candidate, is_shown, candidate.section, fate))
+        )
+    return tuple(record for _, record in sorted(records, key=lambda pair: pair[0]))
+
+
+def _record(
+    article: Article,
+    judgement: Judgement,
+    candidate: Candidate | None,
+    shown: bool,
+    section: str,
+    fate: str,
+) -> Considered:
+    return Considered(
+        url=article.url,
+        title=article.title,
+        source=article.source,
+        on_topic=judgement.on_topic,
+        shown=shown,
+        relevance=judgement.relevance,
+        series=judgement.series,
+        section=section or None,
+        section_reason=candidate.section_reason if candidate else None,
+        story=f"S{candidate.number}" if candidate else None,
+        fate=fate,
+        reasons=judgement.reasons,
+        rule=judgement.rule,
+    )

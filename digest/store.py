@@ -560,6 +560,7 @@ def _load(record: str) -> Article:
     data = json.loads(record)
     data["published"] = datetime.fromisoformat(data["published"])
     data["markers"] = tuple(data["markers"])
+    data["categories"] = tuple(data.get("categories", ()))
     return Article(**data)
 
 

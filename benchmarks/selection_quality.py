@@ -1,0 +1,382 @@
+"""Benchmark: the editorial selection against hand labels, cross-validated by outlet.
+
+Run from the project folder:
+    .venv/bin/python -m benchmarks.selection_quality [--folds 10] [--no-own] [--baseline-rev REV]
+
+Reads ../shared/eval/selection/dev.jsonl (1,328 labelled items of 30 German feeds) and the feeds
+of ../shared/corpus/feeds/; skips when they are absent. Every article is judged by a model fitted
+without its feed (grouped folds by feed; our own labelled items of training/labels/ are in every
+training fold, never scored). The feeds in ASIDE were set apart before any tuning: they are
+scored once, by a model fitted on all other feeds, and reported on their own row.
+
+An edition is what one build would see: the four outlets of 21 Dec 2024 together, every other
+feed on its own; it goes through the real select.select (stories, Ressorts, series, limits), and
+the figures are read from its account of every article (the records behind explain.json):
+- relevance precision: of the items put on topic (before any limit), the share labelled core or
+  edge; core recall: of the core items, the share put on topic;
+- sections: on core items put on topic, the share in the labelled Ressort;
+- story B-cubed P/R/F1 over the items put on topic, off items as singletons in the gold stories;
+- shown off / shown series: items shown anywhere (lead or "Auch berichtet von") though labelled
+  off / series.
+Items a build never considers (the two ZDF programme feeds carry no http(s) links) count as not
+on topic.
+
+The baseline row is the term-list selection of the revision given by --baseline-rev (the one
+before the fitted model), run from that revision's own code on the same articles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import GroupKFold
+
+from digest import editorial, select
+from digest.config import SelectConfig
+from digest.models import Considered, Judgement
+from digest.relevance import load_topics
+from training import corpus, fit_editorial
+
+# Set apart before tuning: never looked at while features and settings were chosen.
+ASIDE = (
+    "corss__tagesschau.xml",
+    "podsearch__dradio.de_weltzeit.xml",
+    "podsearch__dradio.de_laenderreport.xml",
+    "podsearch__dradio.de_zeitfragen.xml",
+    "podsearch__dradio.de_interviews.xml",
+    "podsearch__dradio.de_wirtschaftammittag.xml",
+    "kdesyndication__rss2_sueddeutsche.rss2.xml",
+)
+BASELINE_REV = "bf02d27"
+NOW = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the system did with one labelled item."""
+
+    on_topic: bool
+    shown: bool
+    section: str | None
+    story: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    items: int
+    precision: float
+    core_recall: float
+    sections: float
+    story_precision: float
+    story_recall: float
+    story_f1: float
+    shown: int
+    shown_off: int
+    shown_series: int
+
+
+def editions(items: Sequence[corpus.Labelled]) -> list[list[corpus.Labelled]]:
+    """The builds to run: the labelled news day's outlets together, every other feed alone."""
+    day = [i for i in items if i.feed in corpus.NEWS_DAY_FEEDS]
+    rest: dict[str, list[corpus.Labelled]] = {}
+    for item in items:
+        if item.feed not in corpus.NEWS_DAY_FEEDS:
+            rest.setdefault(item.feed, []).append(item)
+    return ([day] if day else []) + list(rest.values())
+
+
+def run_edition(
+    items: Sequence[corpus.Labelled],
+    judged: dict[str, Judgement],
+    model: editorial.EditorialModel,
+) -> dict[tuple[str, int], Outcome]:
+    """One build's selection over the items' articles, with their judgements given."""
+    articles = list({i.article.url: i.article for i in items if i.article is not None}.values())
+    selection = select.select(
+        articles,
+        [judged[a.url] for a in articles],
+        model,
+        load_topics(),
+        SelectConfig(),
+        now=NOW,
+    )
+    return _outcomes(items, {record.url: record for record in selection.considered})
+
+
+def _outcomes(
+    items: Sequence[corpus.Labelled], records: dict[str, Considered]
+) -> dict[tuple[str, int], Outcome]:
+    found = {}
+    for item in items:
+        record = records.get(item.article.url) if item.article is not None else None
+        found[(item.feed, item.n)] = (
+            Outcome(record.on_topic, record.shown, record.section, record.story)
+            if record is not None
+            else Outcome(False, False, None, None)
+        )
+    return found
+
+
+def figures(items: Sequence[corpus.Labelled], outcomes: dict[tuple[str, int], Outcome]) -> Figures:
+    chosen = [i for i in items if outcomes[(i.feed, i.n)].on_topic]
+    core = [i for i in items if i.relevance == "core"]
+    core_chosen = [i for i in core if outcomes[(i.feed, i.n)].on_topic]
+    in_section = [i for i in core_chosen if outcomes[(i.feed, i.n)].section == i.section]
+    shown = [i for i in items if outcomes[(i.feed, i.n)].shown]
+    p, r, f = bcubed(chosen, outcomes)
+    return Figures(
+        items=len(items),
+        precision=_share(sum(i.on_topic for i in chosen), len(chosen)),
+        core_recall=_share(len(core_chosen), len(core)),
+        sections=_share(len(in_section), len(core_chosen)),
+        story_precision=p,
+        story_recall=r,
+        story_f1=f,
+        shown=len(shown),
+        shown_off=sum(not i.on_topic for i in shown),
+        shown_series=sum(i.series for i in shown),
+    )
+
+
+def bcubed(
+    chosen: Sequence[corpus.Labelled], outcomes: dict[tuple[str, int], Outcome]
+) -> tuple[float, float, float]:
+    """B-cubed over the items put on topic; gold: story ids, off items alone."""
+    if not chosen:
+        return 0.0, 0.0, 0.0
+
+    def gold(item: corpus.Labelled) -> str:
+        return item.story if item.on_topic and item.story else f"alone:{item.feed}:{item.n}"
+
+    def predicted(item: corpus.Labelled) -> str:
+        story = outcomes[(item.feed, item.n)].story
+        return f"{item.feed if item.feed not in corpus.NEWS_DAY_FEEDS else 'day'}:{story}"
+
+    precision = recall = 0.0
+    for item in chosen:
+        same_predicted = [o for o in chosen if predicted(o) == predicted(item)]
+        same_gold = [o for o in chosen if gold(o) == gold(item)]
+        both = sum(1 for o in same_predicted if gold(o) == gold(item))
+        precision += both / len(same_predicted)
+        recall += both / len(same_gold)
+    precision, recall = precision / len(chosen), recall / len(chosen)
+    return precision, recall, 2 * precision * recall / (precision + recall)
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else float("nan")
+
+
+# --- Our system, cross-validated -----------------------------------------------------------
+
+
+def judge_items(
+    items: Sequence[corpus.Labelled], model: editorial.EditorialModel
+) -> dict[str, Judgement]:
+    """Judgements of the items' articles, each feed as one batch (as a build reads it)."""
+    judged: dict[str, Judgement] = {}
+    topics = load_topics()
+    for feed_items in _by_feed(items).values():
+        articles = list({i.article.url: i.article for i in feed_items if i.article}.values())
+        for article, judgement in zip(
+            articles, editorial.judge(articles, model, topics), strict=True
+        ):
+            judged[article.url] = judgement
+    return judged
+
+
+def _by_feed(items: Iterable[corpus.Labelled]) -> dict[str, list[corpus.Labelled]]:
+    groups: dict[str, list[corpus.Labelled]] = {}
+    for item in items:
+        groups.setdefault(item.feed, []).append(item)
+    return groups
+
+
+def cross_validated(
+    scored: Sequence[corpus.Labelled], extra: Sequence[corpus.Labelled], folds: int
+) -> dict[tuple[str, int], Outcome]:
+    """Outcomes of `scored` with each feed judged by a model fitted on the other feeds' folds
+    plus `extra`."""
+    feeds = np.array([i.feed for i in scored])
+    splitter = GroupKFold(n_splits=min(folds, len(set(feeds))))
+    judged: dict[str, Judgement] = {}
+    fold_of: dict[str, int] = {}
+    models: list[editorial.EditorialModel] = []
+    for number, (train, test) in enumerate(splitter.split(feeds, groups=feeds)):
+        started = time.perf_counter()
+        model = editorial.model_from_data(
+            fit_editorial.fit([scored[k] for k in train] + list(extra))
+        )
+        models.append(model)
+        held = [scored[k] for k in test]
+        judged |= judge_items(held, model)
+        for item in held:
+            fold_of[item.feed] = number
+        print(
+            f"  fold {number + 1}: {len(set(i.feed for i in held))} feeds,"
+            f" fitted and judged in {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+        )
+    outcomes: dict[tuple[str, int], Outcome] = {}
+    for edition in editions(scored):
+        # The Ressort fallback threshold of a mixed edition (the news day): that of the model
+        # that held out most of its items.
+        counts = np.bincount([fold_of[i.feed] for i in edition])
+        outcomes |= run_edition(edition, judged, models[int(counts.argmax())])
+    return outcomes
+
+
+def held_aside(
+    aside: Sequence[corpus.Labelled], train: Sequence[corpus.Labelled]
+) -> dict[tuple[str, int], Outcome]:
+    model = editorial.model_from_data(fit_editorial.fit(train))
+    judged = judge_items(aside, model)
+    outcomes: dict[tuple[str, int], Outcome] = {}
+    for edition in editions(aside):
+        outcomes |= run_edition(edition, judged, model)
+    return outcomes
+
+
+# --- The baseline, from its own revision -----------------------------------------------------
+
+_BASELINE_SCRIPT = """
+import json, sys
+from datetime import datetime
+from digest import select, relevance, cluster
+from digest.config import SelectConfig
+from digest.models import Article
+editions = json.load(sys.stdin)
+config = SelectConfig()
+topics = relevance.load_topics()
+out = {}
+for rows in editions:
+    articles = []
+    for row in rows:
+        row["published"] = datetime.fromisoformat(row["published"])
+        row["markers"] = tuple(row["markers"])
+        articles.append(Article(**row))
+    now = datetime.fromisoformat("%s")
+    scores = [relevance.relevance(a, topics) for a in articles]
+    clustering = cluster.cluster(articles, topics)
+    chosen = select.select(articles, config, now=now)
+    shown = {a.url for s in chosen.sections for story in s.stories for a in story.articles}
+    for number, group in enumerate(clustering.groups, start=1):
+        c = select._candidate(number, group, articles, scores, topics, now)
+        for i in group:
+            out[articles[i].url] = [c.relevance >= config.threshold, articles[i].url in shown,
+                                    c.section, "S%%d" %% number]
+json.dump(out, sys.stdout)
+"""
+
+
+def baseline(items: Sequence[corpus.Labelled], revision: str) -> dict[tuple[str, int], Outcome]:
+    """Outcomes of the term-list selection at `revision`, run in a process of its own."""
+    root = Path(__file__).resolve().parent.parent
+    payload = []
+    for edition in editions(items):
+        rows = {}
+        for item in edition:
+            if item.article is not None:
+                data = asdict(item.article)
+                data.pop("categories")
+                data["published"] = item.article.published.isoformat()
+                rows[item.article.url] = data
+        payload.append(list(rows.values()))
+    with tempfile.TemporaryDirectory() as folder:
+        archive = subprocess.run(
+            ["git", "-C", str(root), "archive", revision, "digest"],
+            check=True,
+            capture_output=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+        result = subprocess.run(
+            [sys.executable, "-c", _BASELINE_SCRIPT % NOW.isoformat()],
+            input=json.dumps(payload),
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=folder,
+            env={**os.environ, "PYTHONPATH": folder},
+        )
+    decided = json.loads(result.stdout)
+    outcomes = {}
+    for item in items:
+        row = decided.get(item.article.url) if item.article is not None else None
+        outcomes[(item.feed, item.n)] = (
+            Outcome(bool(row[0]), bool(row[1]), row[2] if row[0] else None, row[3])
+            if row
+            else Outcome(False, False, None, None)
+        )
+    return outcomes
+
+
+# --- Report ----------------------------------------------------------------------------------
+
+
+def table(rows: Sequence[tuple[str, str, Figures]]) -> str:
+    head = (
+        "| items | system | n | rel. precision | core recall | sections | story P | story R"
+        " | story F1 | shown | shown off | shown series |"
+    )
+    lines = [head, "|" + "---|" * 12]
+    for part, system, f in rows:
+        lines.append(
+            f"| {part} | {system} | {f.items} | {f.precision:.2f} | {f.core_recall:.2f} |"
+            f" {f.sections:.2f} | {f.story_precision:.2f} | {f.story_recall:.2f} |"
+            f" {f.story_f1:.2f} | {f.shown} | {f.shown_off} | {f.shown_series} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", type=int, default=10, help="grouped folds by feed")
+    parser.add_argument("--no-own", action="store_true", help="train on dev items only")
+    parser.add_argument("--baseline-rev", default=BASELINE_REV)
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--no-aside", action="store_true", help="skip the set-aside feeds")
+    args = parser.parse_args(argv)
+    if not corpus.available():
+        print("skipped: ../shared/eval/selection and ../shared/corpus are not here")
+        return 0
+    started = time.perf_counter()
+    dev = corpus.dev_items()
+    own = [] if args.no_own else corpus.own_items()
+    tuning = [i for i in dev if i.feed not in ASIDE]
+    aside = [i for i in dev if i.feed in ASIDE]
+    print(
+        f"dev: {len(dev)} items of {len({i.feed for i in dev})} feeds ({len(aside)} set aside);"
+        f" own labelled items in every training fold: {len(own)}"
+    )
+    ours = cross_validated(tuning, own, args.folds)
+    rows: list[tuple[str, str, Figures]] = []
+    old = None if args.no_baseline else baseline(dev, args.baseline_rev)
+    parts = sorted({corpus.part_of(i.feed) for i in tuning})
+    for part in [*parts, "all tuning feeds"]:
+        members = [i for i in tuning if part.startswith("all") or corpus.part_of(i.feed) == part]
+        if old is not None:
+            rows.append((part, f"baseline ({args.baseline_rev})", figures(members, old)))
+        rows.append((part, f"ours, {args.folds}-fold by feed", figures(members, ours)))
+    if not args.no_aside:
+        set_aside = held_aside(aside, tuning + own)
+        if old is not None:
+            rows.append(("set-aside feeds", "baseline", figures(aside, old)))
+        rows.append(("set-aside feeds", "ours, fitted on all others", figures(aside, set_aside)))
+    print(table(rows))
+    print(f"({time.perf_counter() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,187 @@
+"""Labelled feed items as the pipeline sees them: each label row joined to its parsed Article.
+
+The labels (`../shared/eval/selection/dev.jsonl` and our own files in training/labels/) name an
+item by feed file and index and give its link; the feed files are parsed with digest.feeds and
+turned into articles exactly as a build does (teasers only: no page is fetched), then matched to
+the rows by canonical link.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from pathlib import Path
+from xml.etree import ElementTree
+
+from digest import extract, feeds, pipeline
+from digest.config import ExtractConfig
+from digest.models import Article, FeedSource
+from digest.urls import canonical_url
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+DEV_LABELS = SHARED / "eval" / "selection" / "dev.jsonl"
+CORPUS_FEEDS = SHARED / "corpus" / "feeds"
+OWN_LABELS = ROOT / "training" / "labels"
+
+# The news day of the four outlets labelled together (story ids are global across them).
+NEWS_DAY_FEEDS = (
+    "corss__tagesschau.xml",
+    "corss__spiegel.xml",
+    "corss__deutschlandfunk-nachrichten.xml",
+    "corss__deutschlandfunk-politikportal.xml",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Labelled:
+    """One labelled item: where it comes from, what a person decided, and the article built."""
+
+    feed: str
+    n: int
+    relevance: str  # "core", "edge" or "off"
+    section: str | None
+    story: str | None
+    series: bool
+    article: Article | None  # None when the build would not consider it (no http(s) link)
+
+    @property
+    def on_topic(self) -> bool:
+        return self.relevance in ("core", "edge")
+
+    @property
+    def outlet(self) -> str:
+        """The group for cross-validation: one feed file is one outlet's feed."""
+        return self.feed
+
+
+def available() -> bool:
+    return DEV_LABELS.is_file() and CORPUS_FEEDS.is_dir()
+
+
+def read_rows(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def feed_articles(path: Path, name: str | None = None) -> list[Article]:
+    """The articles a build makes of one feed file, teasers only (no page fetched)."""
+    source = FeedSource(name=name or path.stem, url=str(path))
+    now = datetime.now(UTC)
+    parsed = feeds.parse_feed(path.read_bytes(), source=source, now=now)
+    articles, _ = pipeline.articles_from_entries([(source, e) for e in parsed.entries], now)
+    min_words = ExtractConfig().min_words
+    return [
+        extract.finish_article((a, extract.feed_text(a), None), min_words=min_words)
+        for a in articles
+    ]
+
+
+def join(rows: Iterable[dict], folder: Path) -> list[Labelled]:
+    """Label rows with the article of their link (rows of one feed read the feed once)."""
+    by_feed: dict[str, list[dict]] = {}
+    for row in rows:
+        by_feed.setdefault(row["feed"], []).append(row)
+    joined = []
+    for feed, feed_rows in by_feed.items():
+        articles = {a.url: a for a in feed_articles(folder / feed, name=_outlet_name(feed))}
+        for row in feed_rows:
+            link = row.get("link") or ""
+            article = articles.get(canonical_url(link)) if link else None
+            joined.append(
+                Labelled(
+                    feed=feed,
+                    n=int(row["n"]),
+                    relevance=row["relevance"],
+                    section=row.get("section"),
+                    story=row.get("story"),
+                    series=bool(row.get("series")),
+                    article=article,
+                )
+            )
+    return joined
+
+
+def _outlet_name(feed: str) -> str:
+    return feed.rsplit(".", 1)[0]
+
+
+def dev_items() -> list[Labelled]:
+    return join(read_rows(DEV_LABELS), CORPUS_FEEDS)
+
+
+def own_items() -> list[Labelled]:
+    """Items we wrote and labelled ourselves (training/labels/*.jsonl): each outlet of a file
+    becomes an RSS 2.0 feed that goes through the same parser as the real ones."""
+    items: list[Labelled] = []
+    for path in sorted(OWN_LABELS.glob("*.jsonl")):
+        by_outlet: dict[str, list[dict]] = {}
+        for row in read_rows(path):
+            by_outlet.setdefault(row["outlet"], []).append(row)
+        for outlet, rows in by_outlet.items():
+            feed = f"{path.stem}#{outlet}"
+            source = FeedSource(name=feed, url=str(path))
+            now = datetime.now(UTC)
+            parsed = feeds.parse_feed(rss_document(outlet, rows), source=source, now=now)
+            built, _ = pipeline.articles_from_entries([(source, e) for e in parsed.entries], now)
+            min_words = ExtractConfig().min_words
+            articles = {
+                a.url: extract.finish_article((a, extract.feed_text(a), None), min_words=min_words)
+                for a in built
+            }
+            for n, row in enumerate(rows):
+                items.append(
+                    Labelled(
+                        feed=feed,
+                        n=n,
+                        relevance=row["relevance"],
+                        section=row.get("section"),
+                        story=f"{path.stem}/{row['story']}" if row.get("story") else None,
+                        series=bool(row.get("series")),
+                        article=articles.get(canonical_url(row["url"])),
+                    )
+                )
+    return items
+
+
+def rss_document(outlet: str, rows: Sequence[dict]) -> bytes:
+    """An RSS 2.0 feed of our own items, as an outlet would publish it."""
+    channel = ElementTree.Element("channel")
+    ElementTree.SubElement(channel, "title").text = outlet
+    for row in rows:
+        item = ElementTree.SubElement(channel, "item")
+        ElementTree.SubElement(item, "title").text = row["title"]
+        ElementTree.SubElement(item, "link").text = row["url"]
+        ElementTree.SubElement(item, "guid").text = row["url"]
+        if row.get("teaser"):
+            ElementTree.SubElement(item, "description").text = row["teaser"]
+        for category in row.get("categories") or ():
+            ElementTree.SubElement(item, "category").text = category
+        if row.get("published"):
+            moment = datetime.fromisoformat(row["published"])
+            ElementTree.SubElement(item, "pubDate").text = format_datetime(moment)
+    rss = ElementTree.Element("rss", version="2.0")
+    rss.append(channel)
+    return ElementTree.tostring(rss, encoding="utf-8", xml_declaration=True)
+
+
+def part_of(feed: str) -> str:
+    """The three parts of dev the issue reports separately."""
+    if feed in NEWS_DAY_FEEDS:
+        return "news day 21 Dec 2024"
+    if feed.startswith("podsearch__") and feed not in (
+        "podsearch__dradio.de_hintergrund.rss",
+        "podsearch__blogs.dw-world.de_madeingermany_rss2.xml",
+    ):
+        return "programme feeds 2011-2012"
+    return "other current feeds"
+
+
+def grouped(items: Sequence[Labelled]) -> Iterator[tuple[str, list[Labelled]]]:
+    groups: dict[str, list[Labelled]] = {}
+    for item in items:
+        groups.setdefault(item.outlet, []).append(item)
+    yield from sorted(groups.items())

@@ -1,0 +1,359 @@
+"""Fit the editorial model (relevance, series, Ressort) on labelled feed items and write its JSON.
+
+Run from the project folder:  .venv/bin/python -m training.fit_editorial [--out PATH]
+
+Training data: the hand-labelled dev items of ../shared/eval/selection/ (read from there, never
+copied) and our own labelled items in training/labels/. Every choice that is not a weight is
+fitted too: each decision threshold is the one that does best on predictions for feeds the model
+was not fitted to (grouped folds by feed inside the training data). Fitting is deterministic, so
+running this again on the same data gives the same file (tests/test_editorial.py checks it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.feature_extraction import DictVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
+
+from digest import cluster, editorial
+from digest.models import Article
+from digest.relevance import Topics, load_topics
+from training import corpus
+
+SECTIONS = (
+    "Russland & Ukraine",
+    "NATO & Europa",
+    "Bundeswehr & Rüstung",
+    "Naher & Mittlerer Osten",
+    "China & Indo-Pazifik",
+    "Cyber & hybride Bedrohungen",
+    "Terrorismus & innere Sicherheit",
+    "Rüstungskontrolle & Nukleares",
+    "Weitere Meldungen",
+)
+FALLBACK = "Weitere Meldungen"
+
+# Regularisation (inverse strength) of each logistic regression.
+RELEVANCE_C = 1.0
+SERIES_C = 1.0
+SECTION_C = 2.0
+STORY_C = 1.0
+EDGE_WEIGHT = 0.5  # edge items count half: a briefing may take them or leave them
+MIN_DOCUMENT_FREQUENCY = 2  # features seen in fewer training items are dropped
+INNER_FOLDS = 5
+MAX_ITER = 3000
+DIGITS = 5  # weights are stored rounded, so the file is the same on every machine
+
+
+def featurise(items: Sequence[corpus.Labelled], topics: Topics) -> list[dict[str, float]]:
+    """Features of each item's article, each feed read as one batch (as a build reads it)."""
+    found: list[dict[str, float]] = [{} for _ in items]
+    by_feed: dict[str, list[int]] = {}
+    for index, item in enumerate(items):
+        if item.article is not None:
+            by_feed.setdefault(item.feed, []).append(index)
+    for indices in by_feed.values():
+        articles = [items[i].article for i in indices]
+        for index, features in zip(
+            indices, editorial.feature_sets([a for a in articles if a], topics), strict=True
+        ):
+            found[index] = features
+    return found
+
+
+def fit(items: Sequence[corpus.Labelled], topics: Topics | None = None) -> dict[str, Any]:
+    """The model data (as written to JSON) fitted on `items`."""
+    topics = topics or load_topics()
+    usable = [item for item in items if item.article is not None]
+    features = featurise(usable, topics)
+    groups = np.array([item.feed for item in usable])
+    vectorizer = _vectorizer(features)
+    matrix = vectorizer.transform(features)
+    names = vectorizer.get_feature_names_out()
+
+    on_topic = np.array([item.on_topic for item in usable], dtype=int)
+    core = np.array([item.relevance == "core" for item in usable])
+    weights = np.array([EDGE_WEIGHT if item.relevance == "edge" else 1.0 for item in usable])
+
+    def relevance_model() -> LogisticRegression:
+        return LogisticRegression(C=RELEVANCE_C, class_weight="balanced", max_iter=MAX_ITER)
+
+    relevance = relevance_model().fit(matrix, on_topic, sample_weight=weights)
+    scores = _out_of_fold(relevance_model, matrix, on_topic, groups, weights)
+    relevance_threshold = _best_threshold(
+        scores, lambda chosen: min(_precision(chosen, on_topic), _recall(chosen, core))
+    )
+
+    series_labels = np.array([item.series for item in usable], dtype=int)
+
+    def series_model() -> LogisticRegression:
+        return LogisticRegression(C=SERIES_C, class_weight="balanced", max_iter=MAX_ITER)
+
+    series = series_model().fit(matrix, series_labels)
+    series_scores = _out_of_fold(series_model, matrix, series_labels, groups)
+    series_threshold = _best_threshold(
+        series_scores, lambda chosen: _f1(chosen, series_labels.astype(bool))
+    )
+
+    sectioned = [i for i, item in enumerate(usable) if item.on_topic and item.section]
+    section_labels = np.array([SECTIONS.index(usable[i].section) for i in sectioned])
+    section_matrix = matrix[sectioned]
+
+    def section_model() -> LogisticRegression:
+        return LogisticRegression(C=SECTION_C, max_iter=MAX_ITER)
+
+    section = section_model().fit(section_matrix, section_labels)
+    probabilities = _out_of_fold_classes(
+        section_model, section_matrix, section_labels, groups[sectioned], len(SECTIONS)
+    )
+    min_probability = _best_fallback(probabilities, section_labels)
+
+    story = fit_story(usable, topics)
+    return {
+        "format": editorial.MODEL_FORMAT,
+        "trained_on": {
+            "items": len(usable),
+            "feeds": len(set(groups)),
+            "on_topic": int(on_topic.sum()),
+            "series": int(series_labels.sum()),
+        },
+        "relevance": _binary(relevance, names, relevance_threshold),
+        "series": _binary(series, names, series_threshold),
+        "section": {
+            "classes": [SECTIONS[k] for k in section.classes_],
+            "bias": [round(float(b), DIGITS) for b in section.intercept_],
+            "weights": {
+                name: [round(float(w), DIGITS) for w in column]
+                for name, column in zip(names, section.coef_.T, strict=True)
+                if np.abs(column).max() >= 10**-DIGITS
+            },
+            "min_probability": min_probability,
+            "fallback": FALLBACK,
+        },
+        "story": story,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class StoryBatch:
+    """The labelled on-topic articles of one edition, their gold stories and measured pairs."""
+
+    gold: tuple[str, ...]
+    pairs: cluster.Pairs
+
+
+def story_batches(items: Sequence[corpus.Labelled], topics: Topics) -> list[StoryBatch]:
+    """One batch per edition a build would see (the news day's outlets together, every other
+    feed or own file alone), of the articles labelled on topic."""
+    editions: dict[str, dict[str, tuple[Article, str]]] = {}
+    for item in items:
+        if item.article is None or not item.on_topic or not item.story:
+            continue
+        key = "news day" if item.feed in corpus.NEWS_DAY_FEEDS else item.feed.split("#")[0]
+        editions.setdefault(key, {}).setdefault(item.article.url, (item.article, item.story))
+    batches = []
+    for key in sorted(editions):
+        members = list(editions[key].values())
+        articles = [article for article, _ in members]
+        tickers = frozenset(i for i, a in enumerate(articles) if editorial.is_ticker(a))
+        batches.append(
+            StoryBatch(
+                gold=tuple(story for _, story in members),
+                pairs=cluster.measure(articles, topics, title_only=tickers),
+            )
+        )
+    return batches
+
+
+def fit_story(items: Sequence[corpus.Labelled], topics: Topics) -> dict[str, Any]:
+    """The pair model (same event or not) and the linkage level that groups best."""
+    batches = story_batches(items, topics)
+    names = list(cluster.PAIR_FEATURES)
+    rows, labels, groups = [], [], []
+    for number, batch in enumerate(batches):
+        for (i, j), found in zip(batch.pairs.pairs, batch.pairs.features, strict=True):
+            rows.append([found[name] for name in names])
+            labels.append(int(batch.gold[i] == batch.gold[j]))
+            groups.append(number)
+    matrix, truth, batch_of = np.array(rows), np.array(labels), np.array(groups)
+
+    def story_model() -> LogisticRegression:
+        return LogisticRegression(C=STORY_C, max_iter=MAX_ITER)
+
+    model = story_model().fit(matrix, truth)
+    scores = _out_of_fold(story_model, matrix, truth, batch_of)
+    threshold = _best_threshold(scores, lambda chosen: _f1(chosen, truth.astype(bool)))
+    link = _best_link(batches, scores, batch_of, threshold)
+    return {
+        "bias": round(float(model.intercept_[0]), DIGITS),
+        "weights": {
+            name: round(float(w), DIGITS) for name, w in zip(names, model.coef_[0], strict=True)
+        },
+        "threshold": threshold,
+        "link": link,
+    }
+
+
+def _best_link(
+    batches: Sequence[StoryBatch], scores: np.ndarray, batch_of: np.ndarray, threshold: float
+) -> float:
+    """The mean pair probability for merging two stories that gives the best B-cubed F1 over
+    the batches, with pair probabilities from models fitted without the batch's edition."""
+    grid = [round(t, 2) for t in np.arange(0.05, 0.96, 0.05)]
+    quality = []
+    for link in grid:
+        total = weight = 0.0
+        for number, batch in enumerate(batches):
+            pair_scores = scores[batch_of == number]
+            probability = dict(zip(batch.pairs.pairs, pair_scores, strict=True))
+            grouping = cluster.link_stories(
+                len(batch.gold), probability, batch.pairs.copies, threshold, link
+            )
+            total += _bcubed_f1(grouping.groups, batch.gold) * len(batch.gold)
+            weight += len(batch.gold)
+        quality.append(total / weight if weight else 0.0)
+    best = max(quality)
+    tied = [t for t, q in zip(grid, quality, strict=True) if q >= best - 1e-9]
+    return tied[len(tied) // 2]
+
+
+def _bcubed_f1(groups: Sequence[Sequence[int]], gold: Sequence[str]) -> float:
+    predicted = {i: tuple(g) for g in groups for i in g}
+    precision = recall = 0.0
+    for i in range(len(gold)):
+        same_gold = [k for k in range(len(gold)) if gold[k] == gold[i]]
+        both = sum(1 for k in predicted[i] if gold[k] == gold[i])
+        precision += both / len(predicted[i])
+        recall += both / len(same_gold)
+    precision, recall = precision / len(gold), recall / len(gold)
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def _vectorizer(features: Sequence[dict[str, float]]) -> DictVectorizer:
+    counts: dict[str, int] = {}
+    for found in features:
+        for name in found:
+            counts[name] = counts.get(name, 0) + 1
+    kept = [{k: v for k, v in f.items() if counts[k] >= MIN_DOCUMENT_FREQUENCY} for f in features]
+    return DictVectorizer(sort=True).fit(kept)
+
+
+def _binary(model: LogisticRegression, names: Sequence[str], threshold: float) -> dict[str, Any]:
+    return {
+        "bias": round(float(model.intercept_[0]), DIGITS),
+        "threshold": threshold,
+        "weights": {
+            name: round(float(w), DIGITS)
+            for name, w in zip(names, model.coef_[0], strict=True)
+            if abs(w) >= 10**-DIGITS
+        },
+    }
+
+
+def _folds(groups: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    splits = min(INNER_FOLDS, len(set(groups)))
+    return list(GroupKFold(n_splits=splits).split(groups, groups=groups))
+
+
+def _out_of_fold(
+    make: Callable[[], LogisticRegression],
+    matrix: Any,
+    labels: np.ndarray,
+    groups: np.ndarray,
+    weights: np.ndarray | None = None,
+) -> np.ndarray:
+    """Each item's probability from a model fitted without its feed."""
+    scores = np.zeros(len(labels))
+    for train, test in _folds(groups):
+        if len(set(labels[train])) < 2:
+            scores[test] = labels[train].mean()
+            continue
+        model = make().fit(
+            matrix[train], labels[train], sample_weight=None if weights is None else weights[train]
+        )
+        scores[test] = model.predict_proba(matrix[test])[:, 1]
+    return scores
+
+
+def _out_of_fold_classes(
+    make: Callable[[], LogisticRegression],
+    matrix: Any,
+    labels: np.ndarray,
+    groups: np.ndarray,
+    classes: int,
+) -> np.ndarray:
+    probabilities = np.zeros((len(labels), classes))
+    for train, test in _folds(groups):
+        model = make().fit(matrix[train], labels[train])
+        probabilities[np.ix_(test, model.classes_)] = model.predict_proba(matrix[test])
+    return probabilities
+
+
+def _best_threshold(scores: np.ndarray, quality: Callable[[np.ndarray], float]) -> float:
+    """The threshold (on a grid of 0.01) whose choices score best; the middle of a tie."""
+    grid = [round(t, 2) for t in np.arange(0.05, 0.96, 0.01)]
+    values = [quality(scores >= t) for t in grid]
+    best = max(values)
+    tied = [t for t, v in zip(grid, values, strict=True) if v >= best - 1e-9]
+    return tied[len(tied) // 2]
+
+
+def _best_fallback(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """The probability below which sending a story to the fallback section is right more often
+    than the model's own choice."""
+    fallback = SECTIONS.index(FALLBACK)
+    chosen = probabilities.argmax(axis=1)
+    top = probabilities.max(axis=1)
+    grid = [round(t, 2) for t in np.arange(0.0, 0.81, 0.01)]
+    accuracy = [float(np.mean(np.where(top < t, fallback, chosen) == labels)) for t in grid]
+    best = max(accuracy)
+    return next(t for t, a in zip(grid, accuracy, strict=True) if a >= best - 1e-9)
+
+
+def _precision(chosen: np.ndarray, truth: np.ndarray) -> float:
+    return float(truth[chosen].mean()) if chosen.any() else 0.0
+
+
+def _recall(chosen: np.ndarray, truth: np.ndarray) -> float:
+    return float(chosen[truth].mean()) if truth.any() else 0.0
+
+
+def _f1(chosen: np.ndarray, truth: np.ndarray) -> float:
+    precision, recall = _precision(chosen, truth), _recall(chosen, truth)
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def training_items() -> list[corpus.Labelled]:
+    return corpus.dev_items() + corpus.own_items()
+
+
+def dump(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=0) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=editorial.DEFAULT_MODEL)
+    args = parser.parse_args(argv)
+    if not corpus.available():
+        print(
+            "the dev labels and corpus are not next to this checkout (../shared)", file=sys.stderr
+        )
+        return 2
+    data = fit(training_items())
+    args.out.write_text(dump(data), encoding="utf-8")
+    print(f"wrote {args.out} ({data['trained_on']})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
