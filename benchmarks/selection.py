@@ -1,4 +1,4 @@
-"""Benchmark: clustering and selecting 5,000 synthetic articles (target: clustering under 10 s).
+"""Benchmark: judging and selecting 5,000 synthetic articles (target: under 10 s).
 
 Run: .venv/bin/python benchmarks/selection.py [--articles 5000] [--seed 7]
 Synthetic events each have their own rare words and numbers; every event is reported by one to
@@ -20,11 +20,14 @@ import itertools  # noqa: E402
 import random  # noqa: E402
 import string  # noqa: E402
 import time  # noqa: E402
+from dataclasses import replace  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 
 from digest.cluster import cluster  # noqa: E402
 from digest.config import SelectConfig  # noqa: E402
+from digest.editorial import judge, load_model  # noqa: E402
 from digest.models import Article  # noqa: E402
+from digest.relevance import load_topics  # noqa: E402
 from digest.select import select  # noqa: E402
 
 COMMON = [
@@ -146,7 +149,14 @@ def main() -> None:
     args = parser.parse_args()
     articles = synthetic_articles(args.articles, args.seed)
     started = time.perf_counter()
-    groups = cluster(articles).groups
+    model = load_model()
+    topics = load_topics()
+    loaded = time.perf_counter() - started
+    started = time.perf_counter()
+    judgements = judge(articles, model, topics)
+    judged = time.perf_counter() - started
+    started = time.perf_counter()
+    groups = cluster(articles, model.story, model.story_link, topics).groups
     clustered = time.perf_counter() - started
     truth = {a.url: a.url.split("/")[3] for a in articles}
     predicted = {frozenset(p) for g in groups for p in itertools.combinations(g, 2)}
@@ -155,19 +165,25 @@ def main() -> None:
         events.setdefault(truth[article.url], []).append(index)
     expected = {frozenset(p) for g in events.values() for p in itertools.combinations(g, 2)}
     hits = len(predicted & expected)
+    # The worst case for the selection: every article on topic, so every one is clustered.
+    everything = [replace(j, on_topic=True, series=False) for j in judgements]
     started = time.perf_counter()
-    selection = select(articles, SelectConfig(), now=NOW)
+    selection = select(articles, everything, model, topics, SelectConfig(), now=NOW)
     selected = time.perf_counter() - started
     print(f"articles: {len(articles)}, events: {len(events)}, groups found: {len(groups)}")
-    print(f"clustering: {clustered:.2f} s (target < 10 s)")
+    print(f"loading the editorial model and topics: {loaded:.2f} s")
+    print(f"judging (features, relevance, series, Ressort): {judged:.2f} s")
+    print(f"clustering all of them: {clustered:.2f} s")
     print(
         f"pairwise precision {hits / max(len(predicted), 1):.3f}, "
         f"recall {hits / max(len(expected), 1):.3f}"
     )
     shown = sum(len(s.stories) for s in selection.sections)
     print(
-        f"full select (relevance, sections, clustering, ranking): {selected:.2f} s, {shown} shown"
+        f"selection with every article on topic (clustering, Ressorts, ranking): {selected:.2f} s,"
+        f" {shown} shown"
     )
+    print(f"judging + selection: {judged + selected:.2f} s (target < 10 s)")
 
 
 if __name__ == "__main__":

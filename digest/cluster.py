@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from datasketch import MinHash, MinHashLSH
-from sumy.utils import get_stop_words
 
 from digest import nlp
 from digest.linear import BinaryModel
@@ -61,8 +60,7 @@ class Clustering:
 
 @functools.cache
 def _stop_stems(language: str) -> frozenset[str]:
-    name = "english" if language == "en" else "german"
-    return frozenset(stem(w, language) for w in get_stop_words(name))
+    return frozenset(stem(w, language) for w in nlp.stop_words(language))
 
 
 def shingles(words: Sequence[str], size: int = SHINGLE_SIZE) -> set[bytes]:
@@ -143,6 +141,30 @@ def term_frequencies(
     return frequencies
 
 
+_CAPITALISED = re.compile(r"\b[A-ZÄÖÜ][\w-]+")
+
+
+def _named(
+    title: str, language: str, lexicon: Lexicon | None, ignored: frozenset[str]
+) -> frozenset[str]:
+    """Stems of the title's capitalised words that are neither function, calendar nor topic
+    words: the names, places and things of one event ("Magdeburg", "Weihnachtsmarkt"), not
+    what all reports of a topic say ("Anschlag", "Russland")."""
+    named = set()
+    for match in _CAPITALISED.finditer(title):
+        word = match.group().lower()
+        if (
+            len(word) < 3
+            or word in nlp.stop_words(language)
+            or word in ignored
+            or nlp.is_calendar_word(word)
+            or (lexicon is not None and lexicon.match_word(word) is not None)
+        ):
+            continue
+        named.add(stem(word, language))
+    return frozenset(named)
+
+
 def _is_topic_word(lexicon: Lexicon, word: str) -> bool:
     term = lexicon.match_word(word)
     return term is not None and term.weight > 0
@@ -176,8 +198,8 @@ def measure(
     """Candidate pairs (sharing one of their strongest terms, at most MAX_GAP apart) and their
     features; never all pairs. An article is compared by its title and lead (nlp.lead), where
     reports of an event name it, so a full text and a teaser are measured alike; those in
-    `title_only` (live blogs, tickers) by their titles alone. `topics` (default: the packaged topics.toml) marks the topic words,
-    which weigh half in the event similarity."""
+    `title_only` (live blogs, tickers) by their titles alone. `topics` (default: the packaged
+    topics.toml) marks the topic words, which weigh half in the event similarity."""
     topics = topics if topics is not None else load_topics()
     known = _known_stems(articles)
     ignored = _boilerplate(articles)
@@ -203,6 +225,8 @@ def measure(
         ]
     )
     title_vectors = [_weighted(t, idf) for t in titles]
+    lexicon = topics.relevance.get("de")
+    event_titles = [_named(a.title, a.language, lexicon, ignored[a.source]) for a in articles]
     rare = _idf_of(max(3, int(RARE_SHARE * len(articles))), len(articles))
     top_idf = max(idf.values(), default=1.0)
     short = [i in title_only or _is_short(a) for i, a in enumerate(articles)]
@@ -216,11 +240,11 @@ def measure(
             vectors=(vectors[i], vectors[j]),
             events=(event_vectors[i], event_vectors[j]),
             titles=(title_vectors[i], title_vectors[j]),
+            event_titles=(event_titles[i], event_titles[j]),
             idf=idf,
             rare=rare,
             top_idf=top_idf,
             same_source=articles[i].source == articles[j].source,
-            hours=abs(articles[i].published - articles[j].published).total_seconds() / 3600,
             short=short[i] + short[j],
             tickers=(i in title_only) + (j in title_only),
         )
@@ -240,9 +264,9 @@ PAIR_FEATURES = (
     "title_cosine",
     "shared_rare",
     "shared_title_terms",
+    "shared_title_names",
     "rarest_shared_title_term",
     "same_source",
-    "hours_apart",
     "short_items",
     "tickers",
 )
@@ -253,17 +277,18 @@ def pair_features(
     vectors: tuple[dict[str, float], dict[str, float]],
     events: tuple[dict[str, float], dict[str, float]],
     titles: tuple[dict[str, float], dict[str, float]],
+    event_titles: tuple[frozenset[str], frozenset[str]],
     idf: dict[str, float],
     rare: float,
     top_idf: float,
     same_source: bool,
-    hours: float,
     short: int,
     tickers: int,
 ) -> dict[str, float]:
     """What the story model reads of two articles: how alike their words, events and titles
-    are, how many rare terms (names, places) and title terms they share, and how far apart
-    in time, outlet and length they are."""
+    are, how many rare terms, title terms and title names (see _named) they share, whether
+    one outlet wrote both and whether they are teasers or tickers. Time only decides which pairs are
+    compared (at most MAX_GAP apart)."""
     shared = set(vectors[0]) & set(vectors[1])
     shared_title = set(titles[0]) & set(titles[1])
     return {
@@ -272,9 +297,9 @@ def pair_features(
         "title_cosine": _cosine(*titles),
         "shared_rare": math.log1p(sum(1 for t in shared if idf.get(t, 0.0) >= rare)),
         "shared_title_terms": math.log1p(len(shared_title)),
+        "shared_title_names": math.log1p(len(event_titles[0] & event_titles[1])),
         "rarest_shared_title_term": max((idf[t] for t in shared_title), default=0.0) / top_idf,
         "same_source": float(same_source),
-        "hours_apart": math.log1p(hours),
         "short_items": float(short),
         "tickers": float(tickers),
     }

@@ -85,31 +85,41 @@ def features(
     """One article's features (log-scaled counts); `teaser` is its teaser words, boilerplate
     already removed."""
     title = nlp.words(article.title)
+    stops = nlp.stop_words(article.language)
+    title_content = [w for w in title if w not in stops and not _DIGITS.fullmatch(w)]
+    teaser_content = [w for w in teaser if w not in stops and not _DIGITS.fullmatch(w)]
     counts: Counter[str] = Counter()
-    title_stems = [stem(w, article.language) for w in title if not _DIGITS.fullmatch(w)]
+    title_stems = [stem(w, article.language) for w in title_content]
     counts.update("t:" + s for s in title_stems)
     counts.update(f"tt:{a}_{b}" for a, b in itertools.pairwise(title_stems))
-    counts.update("x:" + stem(w, article.language) for w in teaser if not _DIGITS.fullmatch(w))
-    for word in (*title, *teaser):
-        if len(word) >= 4 and not any(c.isdigit() for c in word):
-            padded = f"<{fold(word)}>"
-            for size in CHAR_SIZES:
-                counts.update("c:" + padded[i : i + size] for i in range(len(padded) - size + 1))
+    counts.update("x:" + stem(w, article.language) for w in teaser_content)
+    counts.update(gram for word in (*title_content, *teaser_content) for gram in _char_grams(word))
     counts.update("u:" + folder for folder in url_folders(article.url))
     counts.update("k:" + fold(c)[:40] for c in article.categories)
     lexicon = topics.relevance.get(article.language) or topics.relevance["de"]
     counts.update("lt:" + term.topic for term in lexicon.matches(title) if term.topic)
     counts.update("lx:" + term.topic for term in lexicon.matches(teaser) if term.topic)
-    for section, section_lexicon in topics.sections:
-        hits = len(section_lexicon.matches(title)) * 2 + len(section_lexicon.matches(teaser))
-        if hits:
-            counts["sec:" + section] += hits
+    sections = topics.section_terms
+    counts.update("sec:" + term.topic for term in sections.matches(title) for _ in (1, 2))
+    counts.update("sec:" + term.topic for term in sections.matches(teaser))
     counts.update(_shape(article.title, title))
     if repeated:
         counts["s:repeated-template"] += 1
     if not teaser:
         counts["s:boilerplate-teaser" if boilerplate_teaser else "s:no-teaser"] += 1
     return {name: math.log1p(n) for name, n in counts.items()}
+
+
+@functools.lru_cache(maxsize=200_000)
+def _char_grams(word: str) -> tuple[str, ...]:
+    """The character 4- and 5-grams of a word, its edges marked; none for short words and
+    numbers."""
+    if len(word) < 4 or any(c.isdigit() for c in word):
+        return ()
+    padded = f"<{fold(word)}>"
+    return tuple(
+        "c:" + padded[i : i + size] for size in CHAR_SIZES for i in range(len(padded) - size + 1)
+    )
 
 
 def _teaser_words(article: Article) -> list[str]:
@@ -251,11 +261,12 @@ def judge(
         probability = model.relevance.probability(found)
         on_topic = probability >= model.relevance.threshold
         rule = None
-        words = nlp.words(f"{article.title} {article.text}")
-        if operator.block is not None and (hits := operator.block.matches(words)):
-            on_topic, rule = False, f"Sperrliste: {hits[0].written}"
-        elif operator.watch is not None and (hits := operator.watch.matches(words)):
-            on_topic, rule = True, f"Beobachtungsliste: {hits[0].written}"
+        if operator.watch is not None or operator.block is not None:
+            words = nlp.words(f"{article.title} {article.text}")
+            if operator.block is not None and (hits := operator.block.matches(words)):
+                on_topic, rule = False, f"Sperrliste: {hits[0].written}"
+            elif operator.watch is not None and (hits := operator.watch.matches(words)):
+                on_topic, rule = True, f"Beobachtungsliste: {hits[0].written}"
         series_probability = model.series.probability(found)
         sections = model.section.probabilities(found)
         judgements.append(

@@ -79,10 +79,23 @@ def parse_feed(
     # A local feed file has no URL of its own; its channel link is the natural base.
     feed_link = base_url or parsed.feed.get("link", "")
     entries = []
+    titles: set[str] = set()
+    repeated = 0
     for raw in parsed.entries[:MAX_ITEMS]:
         entry = _entry(raw, source=source, now=now, feed_link=feed_link)
-        if entry is not None:
-            entries.append(entry)
+        if entry is None:
+            continue
+        # A feed telling one title again has nothing new to say under it (and a feed of one
+        # title repeated hundreds of times would otherwise make one giant story).
+        if entry.title.casefold() in titles:
+            repeated += 1
+            continue
+        titles.add(entry.title.casefold())
+        entries.append(entry)
+    if repeated:
+        warnings.append(
+            f"{source.name}: {repeated} items repeat the title of an earlier item; kept the first"
+        )
     item_count = max(item_count, len(parsed.entries))
     if item_count > MAX_ITEMS:
         warnings.append(f"{source.name}: {item_count} items, kept the first {MAX_ITEMS}")

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 
 from nltk.stem.snowball import SnowballStemmer
+from sumy.utils import get_stop_words
 
 _WORD = re.compile(r"\w+(?:[-']\w+)*", re.UNICODE)
 
@@ -324,6 +325,12 @@ def boilerplate(texts: Sequence[Collection[str]]) -> frozenset[str]:
 
 
 LEAD_WORDS = 60
+
+
+@functools.cache
+def stop_words(language: str = "de") -> frozenset[str]:
+    """Function words (sumy's list): they say how an outlet writes, not what an item is about."""
+    return frozenset(get_stop_words("english" if language == "en" else "german"))
 
 
 def lead(text: str, count: int = LEAD_WORDS) -> str:

@@ -174,6 +174,11 @@ class Topics:
     def section_titles(self) -> tuple[str, ...]:
         return (*(title for title, _ in self.sections), self.fallback_section)
 
+    @functools.cached_property
+    def section_terms(self) -> Lexicon:
+        """Every Ressort's terms in one lexicon; a term's topic is its Ressort."""
+        return Lexicon("de", tuple(term for _, lexicon in self.sections for term in lexicon.terms))
+
 
 @dataclass(frozen=True, slots=True)
 class Score:

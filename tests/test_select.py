@@ -1,4 +1,4 @@
-"""Editorial selection: relevance, Ressorts, stories, ranking, limits and explain lines."""
+"""Selection: stories of articles on topic, Ressorts, series, ranking, limits, every fate."""
 
 from __future__ import annotations
 
@@ -13,15 +13,29 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digest.cluster import cluster, compound_parts
+from digest import editorial
 from digest.config import SelectConfig
-from digest.models import MARKER_TEASER_ONLY, Article
-from digest.relevance import load_topics, parse_term, relevance, stem
-from digest.select import choose_section, importance, lead_order, select
+from digest.models import MARKER_TEASER_ONLY, Article, Judgement
+from digest.relevance import load_topics
+from digest.select import Selection, importance, lead_order
+from digest.select import select as select_stories
 
 LABELLED = Path(__file__).resolve().parent / "data" / "selection" / "articles.toml"
 NOW = datetime(2025, 3, 10, 19, 0, tzinfo=UTC)
 UNLIMITED = SelectConfig(max_per_section=1000, max_total=1000)
+
+
+def select(
+    articles: list[Article],
+    config: SelectConfig,
+    *,
+    now: datetime,
+    judgements: list[Judgement] | None = None,
+) -> Selection:
+    """The pipeline's selection: the shipped model's judgements, then stories and limits."""
+    model, topics = editorial.load_model(), load_topics()
+    judged = judgements or editorial.judge(articles, model, topics)
+    return select_stories(articles, judged, model, topics, config, now=now)
 
 
 def _labelled() -> list[dict[str, Any]]:
@@ -74,21 +88,6 @@ def test_relevance_precision_and_recall_on_labelled_set() -> None:
     expected = {a.url for a, row in zip(articles, rows, strict=True) if row["relevant"]}
     precision, recall = _precision_recall(kept, expected)
     print(f"relevance precision {precision:.3f} recall {recall:.3f}")
-    assert precision >= 0.9
-    assert recall >= 0.9
-
-
-def test_clustering_pairwise_precision_and_recall_on_labelled_set() -> None:
-    rows, articles = _articles()
-    groups = cluster(articles).groups
-    predicted = {frozenset(p) for g in groups for p in itertools.combinations(g, 2)}
-    expected = {
-        frozenset((i, j))
-        for i, j in itertools.combinations(range(len(rows)), 2)
-        if rows[i]["story"] == rows[j]["story"]
-    }
-    precision, recall = _precision_recall(predicted, expected)
-    print(f"clustering pairwise precision {precision:.3f} recall {recall:.3f}")
     assert precision >= 0.9
     assert recall >= 0.9
 
@@ -170,16 +169,16 @@ def test_top_lists_the_most_important_shown_stories() -> None:
     assert all(s.score <= lowest_top for url, s in stories.items() if url not in selection.top)
 
 
-def test_explain_has_a_line_for_every_article_including_dropped_ones_with_reason() -> None:
+def test_every_article_has_one_account_with_its_fate_including_dropped_ones() -> None:
     _, articles = _articles()
     selection = select(articles, SelectConfig(max_per_section=2, max_total=9), now=NOW)
-    lines = [line for line in selection.explain if not line.startswith("#")]
-    for article in articles:
-        matching = [line for line in lines if f"| {article.url} |" in line]
-        assert len(matching) == 1, article.url
-    lotto = next(line for line in lines if "/lotto |" in line)
-    assert lotto.startswith("VERWORFEN") and "unter Schwelle" in lotto
-    assert any(line.startswith("WEGGEFALLEN") and "Höchstzahl" in line for line in lines)
+    assert sorted(r.url for r in selection.considered) == sorted(a.url for a in articles)
+    lotto = next(r for r in selection.considered if r.url.endswith("/lotto"))
+    assert not lotto.on_topic and not lotto.shown and "nicht im Thema" in lotto.fate
+    assert any(r.on_topic and not r.shown and "Höchstzahl" in r.fate for r in selection.considered)
+    shown = [r for r in selection.considered if r.shown]
+    assert shown and all(r.on_topic and r.story and r.section for r in shown)
+    assert selection.considered[: len(shown)] == tuple(shown)
 
 
 def test_multi_outlet_story_is_told_once_with_all_its_outlets() -> None:
@@ -200,127 +199,51 @@ def test_multi_outlet_story_is_told_once_with_all_its_outlets() -> None:
     assert ids[story.lead.url] != "nato-luft-teaser"
 
 
-# --- Relevance ---------------------------------------------------------------------------------
+# --- What is shown ----------------------------------------------------------------------------
 
 
-def _plain(title: str, text: str, language: str = "de") -> Article:
-    return Article(
-        url="https://example.org/a",
-        title=title,
-        source="Test",
-        published=NOW,
-        text=text,
-        language=language,
+def _judgement(on_topic: bool = True, series: bool = False) -> Judgement:
+    return Judgement(
+        on_topic=on_topic,
+        relevance=0.9 if on_topic else 0.1,
+        series=series,
+        series_probability=0.9 if series else 0.1,
+        sections=(("Russland & Ukraine", 0.9), ("Weitere Meldungen", 0.1)),
+        reasons=(),
     )
 
 
-def test_inflected_and_compound_forms_match_the_terms() -> None:
-    topics = load_topics()
-    article = _plain(
-        "Raketenangriffe auf Stellungen", "Die Luftabwehrsysteme der Soldaten versagten."
-    )
-    assert relevance(article, topics).value >= 3.0
-
-
-def test_teaser_of_one_sentence_about_security_passes_the_threshold() -> None:
-    article = _plain("Marine schickt Fregatte", "Das Schiff soll Handelswege schützen.")
-    assert relevance(article, load_topics()).value >= SelectConfig().threshold
-
-
-def test_sport_report_is_below_the_threshold() -> None:
-    article = _plain(
-        "Pokalspiel: Stürmer trifft doppelt", "Der Trainer lobte seine Spieler nach dem Sieg."
-    )
-    assert relevance(article, load_topics()).value < SelectConfig().threshold
-
-
-def test_long_articles_are_not_favoured_over_short_ones_with_the_same_density() -> None:
-    topics = load_topics()
-    sentence = "Die Armee verlegt Truppen an die Grenze. Anwohner berichten von Staus. "
-    short = relevance(_plain("Meldung", sentence * 2), topics).value
-    long = relevance(_plain("Meldung", sentence * 20), topics).value
-    assert long < short * 2
-
-
-def test_english_articles_are_scored_with_the_english_list() -> None:
-    article = _plain("Missile strike hits port", "Russian troops attacked the harbour.", "en")
-    assert relevance(article, load_topics()).value >= SelectConfig().threshold
-
-
-@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200))
-def test_scoring_any_text_never_fails(text: str) -> None:
-    score = relevance(_plain(text or "x", text), load_topics())
-    assert score.value == score.value  # not NaN
-
-
-@given(st.from_regex(r"\*?[A-Za-zÄÖÜäöüß]{2,12}(-[A-Za-z]{2,8})?\*?", fullmatch=True))
-def test_every_star_notation_parses_to_a_known_kind(written: str) -> None:
-    term = parse_term(written, 1.0, "Test", "de")
-    assert term.kind in {"stem", "prefix", "suffix", "infix"}
-    assert term.fragment
-
-
-# --- Sections ----------------------------------------------------------------------------------
-
-
-def test_feed_hint_decides_when_no_section_is_clear() -> None:
-    topics = load_topics()
-    scores = dict.fromkeys((t for t, _ in topics.sections), 0.0)
-    assert choose_section(scores, ["Bundeswehr & Rüstung"], topics)[0] == "Bundeswehr & Rüstung"
-    assert choose_section(scores, [None], topics)[0] == topics.fallback_section
-
-
-def test_clear_text_overrides_the_feed_hint() -> None:
-    topics = load_topics()
-    scores = dict.fromkeys((t for t, _ in topics.sections), 0.0)
-    scores["Naher & Mittlerer Osten"] = 8.0
-    scores["Bundeswehr & Rüstung"] = 1.0
-    assert choose_section(scores, ["Bundeswehr & Rüstung"], topics)[0] == "Naher & Mittlerer Osten"
-
-
-# --- Clustering --------------------------------------------------------------------------------
-
-
-def test_different_events_on_the_same_topic_stay_apart() -> None:
+def test_every_version_shown_under_a_story_passed_the_relevance_decision_itself() -> None:
     rows, articles = _articles()
-    index = {row["id"]: i for i, row in enumerate(rows)}
-    group_of = {i: n for n, g in enumerate(cluster(articles).groups) for i in g}
-    assert group_of[index["odessa-raketen"]] != group_of[index["charkiw-agentur"]]
-    assert group_of[index["nato-manoever-norwegen"]] != group_of[index["nato-luft-1"]]
+    ids = [row["id"] for row in rows]
+    copy = ids.index("charkiw-kopie")
+    judgements = [_judgement() for _ in articles]
+    judgements[copy] = _judgement(on_topic=False)
+    selection = select(articles, UNLIMITED, now=NOW, judgements=judgements)
+    shown = {a.url for sec in selection.sections for s in sec.stories for a in s.articles}
+    assert articles[copy].url not in shown
+    assert articles[ids.index("charkiw-agentur")].url in shown
 
 
-def test_teasers_of_one_event_in_different_words_merge_and_other_events_stay_apart() -> None:
+def test_series_items_are_never_shown_and_a_story_of_only_series_items_is_dropped() -> None:
     rows, articles = _articles()
-    index = {row["id"]: i for i, row in enumerate(rows)}
-    group_of = {i: n for n, g in enumerate(cluster(articles).groups) for i in g}
-    assert group_of[index["depot-teaser-1"]] == group_of[index["depot-teaser-2"]]
-    assert group_of[index["lindenau-teaser-1"]] == group_of[index["lindenau-teaser-2"]]
-    assert group_of[index["krywyj-rih-teaser"]] != group_of[index["ismajil-teaser"]]
-    assert group_of[index["krywyj-rih-teaser"]] != group_of[index["odessa-raketen"]]
+    ids = [row["id"] for row in rows]
+    series = {ids.index("charkiw-agentur"), ids.index("charkiw-kopie"), ids.index("charkiw-eigen")}
+    judgements = [_judgement(series=i in series) for i in range(len(articles))]
+    selection = select(articles, UNLIMITED, now=NOW, judgements=judgements)
+    shown = {a.url for sec in selection.sections for s in sec.stories for a in s.articles}
+    assert not shown & {articles[i].url for i in series}
+    records = {r.url: r for r in selection.considered}
+    assert all(records[articles[i].url].fate.startswith("Serien") for i in series)
+    assert all(records[articles[i].url].on_topic for i in series)
 
 
-def test_compound_parts_split_at_linking_s_and_at_known_heads() -> None:
-    known = {stem(w) for w in ("Fahrer", "Markt", "Weihnachten", "Sabotage", "Verdacht")}
-    assert compound_parts("Rettungszufahrt", known) == ["rettung", "zufahrt"]
-    assert [stem(p) for p in compound_parts("Weihnachtsmarkt", known)] == ["weihnacht", "markt"]
-    assert compound_parts("Sabotageverdacht", known) == ["sabotage", "verdacht"]
-    assert compound_parts("Sabotage", known) == []
-
-
-def test_copies_far_apart_in_time_are_not_merged() -> None:
+def test_nothing_on_topic_gives_no_stories_but_an_account_of_everything() -> None:
     _, articles = _articles()
-    first = articles[0]
-    later = replace(
-        first, url="https://example.org/spaeter", published=first.published + timedelta(days=5)
-    )
-    groups = cluster([first, later]).groups
-    assert len(groups) == 2
-
-
-@pytest.mark.parametrize("count", [0, 1])
-def test_tiny_inputs_give_one_group_per_article(count: int) -> None:
-    _, articles = _articles()
-    assert len(cluster(articles[:count]).groups) == count
+    judgements = [_judgement(on_topic=False) for _ in articles]
+    selection = select(articles, UNLIMITED, now=NOW, judgements=judgements)
+    assert selection.sections == () and selection.top == ()
+    assert len(selection.considered) == len(articles)
 
 
 def test_an_undated_story_does_not_count_as_the_freshest() -> None:

@@ -53,6 +53,11 @@ class Labelled:
         return self.relevance in ("core", "edge")
 
     @property
+    def own(self) -> bool:
+        """Written and labelled by us (training/labels), not an item of a real feed."""
+        return "#" in self.feed
+
+    @property
     def outlet(self) -> str:
         """The group for cross-validation: one feed file is one outlet's feed."""
         return self.feed
