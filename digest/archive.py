@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import re
 import tempfile
 from datetime import date
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 from digest.render import Edition, edition_from_json
 
@@ -80,17 +77,6 @@ def write_site(out_dir: Path, index_html: str, feed_xml: str) -> list[Path]:
         write_atomic(out_dir / "index.html", index_html),
         write_atomic(out_dir / "feed.xml", feed_xml),
     ]
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        log.info("preview: " + format, *args)
-
-
-def preview_server(out_dir: Path, port: int = 8000) -> ThreadingHTTPServer:
-    """EDGE: an HTTP server for out/ on 127.0.0.1 only (port 0: any free port)."""
-    handler = functools.partial(_QuietHandler, directory=str(out_dir))
-    return ThreadingHTTPServer(("127.0.0.1", port), handler)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import os
 import tomllib
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,8 @@ class FetchConfig:
     retries: int = 2
     max_bytes: int = 10_000_000
     max_redirects: int = 5
+    feeds_deadline: float = 90.0
+    pages_deadline: float = 90.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,10 +93,10 @@ class Config:
     title: str = "Sicherheitspolitisches Tagesbriefing"
     feeds: Path = Path("feeds/samples.toml")
     out_dir: Path = Path("out")
-    state: Path | None = None
+    state_dir: Path = Path("state")
     timezone: str = "Europe/Berlin"
     languages: tuple[str, ...] = ("de",)
-    window_hours: float = 0.0
+    window_hours: float = 30.0
     keep_days: int = 30
     processes: int = 0
     fetch: FetchConfig = field(default_factory=FetchConfig)
@@ -104,11 +109,23 @@ class Config:
 
     @property
     def state_path(self) -> Path:
-        return self.state if self.state is not None else self.out_dir / "state.sqlite"
+        """The state database; the run lock and the logs live next to it."""
+        return self.state_dir / "state.sqlite"
 
     def with_out_dir(self, out_dir: Path) -> Config:
-        """The same settings writing to another folder; state follows unless set explicitly."""
-        return dataclasses.replace(self, out_dir=out_dir.resolve())
+        """The same settings writing to another folder, as an independent run: with a state of
+        its own, kept outside that folder (see `independent_state_dir`)."""
+        out = out_dir.resolve()
+        return dataclasses.replace(self, out_dir=out, state_dir=independent_state_dir(out))
+
+
+def independent_state_dir(out_dir: Path, environ: Mapping[str, str] = os.environ) -> Path:
+    """The state folder of a run writing to `out_dir` (`--out`): under the XDG state directory
+    ($XDG_STATE_HOME, else ~/.local/state), named after the folder and a hash of its path, so
+    that it is never inside the published folder and each output folder has its own."""
+    home = environ.get("XDG_STATE_HOME") or str(Path(environ.get("HOME", "~")) / ".local/state")
+    key = hashlib.sha256(str(out_dir).encode("utf-8")).hexdigest()[:12]
+    return Path(home).expanduser() / "sipo-digest" / f"{out_dir.name or 'out'}-{key}"
 
 
 # TOML keys that are not Python identifiers.
@@ -126,11 +143,30 @@ def load_config(path: Path | None = None) -> Config:
             top[name] = data.pop(name)
     if data:
         raise ConfigError(f"{path}: unknown section or key {sorted(data)[0]!r}")
+    if "state" in top:
+        raise ConfigError(
+            f"{path}: 'state' is now 'state_dir', a folder for the state database, lock and logs"
+        )
     config = _build(Config, top, path, base, "")
+    for name, value in _budgets(config).items():
+        if value <= 0:
+            raise ConfigError(f"{path}: {name} must be a positive number of seconds or hours")
     # Defaults for paths are relative to the config file too, not to the working directory.
     return dataclasses.replace(
-        config, path=path, feeds=base / config.feeds, out_dir=base / config.out_dir
+        config,
+        path=path,
+        feeds=base / config.feeds,
+        out_dir=base / config.out_dir,
+        state_dir=base / config.state_dir,
     )
+
+
+def _budgets(config: Config) -> dict[str, float]:
+    return {
+        "window_hours": config.window_hours,
+        "fetch.feeds_deadline": config.fetch.feeds_deadline,
+        "fetch.pages_deadline": config.fetch.pages_deadline,
+    }
 
 
 def load_feed_list(path: Path) -> tuple[FeedSource, ...]:

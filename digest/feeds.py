@@ -16,6 +16,7 @@ from lxml import etree
 
 from digest.errors import FeedError
 from digest.models import MARKER_FUTURE_DATE, MARKER_NO_DATE, Entry, FeedSource, is_web_url
+from digest.textrules import strip_forbidden_chars
 
 _BLOCK_TAGS = frozenset(
     "p div br li h1 h2 h3 h4 h5 h6 blockquote pre tr table ul ol section article header footer"
@@ -212,12 +213,19 @@ def _tidy(text: str) -> str:
 
 def _text(value: str) -> str:
     """Titles and names: one line of plain text, mojibake repaired, bounded."""
-    return " ".join(html_to_text(repair_mojibake(value[:MAX_TEXT_CHARS])).split())[:MAX_TITLE_CHARS]
+    return " ".join(_plain(value[:MAX_TEXT_CHARS]).split())[:MAX_TITLE_CHARS]
 
 
 def _body(value: str) -> str:
     """Summaries and contents: plain text, mojibake repaired, bounded."""
-    return html_to_text(repair_mojibake(value[: 4 * MAX_TEXT_CHARS]))[:MAX_TEXT_CHARS]
+    return _plain(value[: 4 * MAX_TEXT_CHARS])[:MAX_TEXT_CHARS]
+
+
+def _plain(value: str) -> str:
+    """Feed markup as plain text without forbidden characters: removed before the HTML parser
+    (which refuses them) and again after it (a character reference such as &#1; makes one)."""
+    text = html_to_text(strip_forbidden_chars(repair_mojibake(value)))
+    return strip_forbidden_chars(text)
 
 
 # UTF-8 read as Windows-1252 (or Latin-1): each lead byte shows as one of these characters,
@@ -281,7 +289,7 @@ def _entry(raw: dict, *, source: FeedSource, now: datetime, feed_link: str) -> E
         feed=source.name,
         title=title,
         url=link,
-        guid=(raw.get("id") or None),
+        guid=strip_forbidden_chars(raw.get("id") or "") or None,
         published=published,
         summary=summary,
         content=content,

@@ -19,6 +19,7 @@ from babel.dates import format_date, format_datetime, format_time
 from digest.config import RenderConfig
 from digest.errors import RenderError
 from digest.models import MARKER_NO_DATE, Article, Digest, Rendered, Section, Story, is_web_url
+from digest.textrules import strip_forbidden_chars
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LOCALE = "de_DE"
@@ -30,6 +31,8 @@ ATOM = "http://www.w3.org/2005/Atom"
 
 
 MAX_ALSO_REPORTED = 5
+# The Atom feed lists this many editions, the newest: enough for any reader's catch-up.
+MAX_FEED_EDITIONS = 60
 
 
 def also_reported(story: Story) -> tuple[Article, ...]:
@@ -493,9 +496,11 @@ def render_archive(
 def render_feed(
     editions: Sequence[Edition], config: RenderConfig, *, title: str, timezone: str
 ) -> str:
-    """out/feed.xml: an Atom feed of the editions, newest first (links relative to out/)."""
+    """out/feed.xml: an Atom feed of the latest MAX_FEED_EDITIONS editions, newest first (links
+    relative to out/). Well-formed whatever the editions hold: characters XML forbids are left
+    out of every text (an edition written by an earlier version may still contain them)."""
     env = make_environment(config, timezone)
-    newest_first = sorted(editions, key=lambda e: e.date, reverse=True)
+    newest_first = sorted(editions, key=lambda e: e.date, reverse=True)[:MAX_FEED_EDITIONS]
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": "de"})
     _sub(feed, "id", _urn(title))
@@ -533,7 +538,7 @@ def render_feed(
 
 def _sub(parent: ET.Element, name: str, text: str) -> ET.Element:
     element = ET.SubElement(parent, f"{{{ATOM}}}{name}")
-    element.text = text
+    element.text = strip_forbidden_chars(text)
     return element
 
 

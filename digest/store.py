@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -108,6 +110,48 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE articles ADD COLUMN compacted INTEGER NOT NULL DEFAULT 0;
     """,
+    # The news window goes by publication time (undated articles: first seen), kept in UTC.
+    """
+    ALTER TABLE articles ADD COLUMN published TEXT;
+    UPDATE articles SET published = coalesce(
+        strftime('%Y-%m-%dT%H:%M:%S+00:00', json_extract(record, '$.published')), first_seen
+    );
+    CREATE INDEX articles_published ON articles(published);
+    """,
+    # Frozen editions: what the recipients of an edition were sent, so that every later recipient
+    # gets the same bytes; a new edition of a date (a revision) is sent to everyone again.
+    """
+    CREATE TABLE sent_editions (
+        date TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        subject TEXT NOT NULL,
+        html TEXT NOT NULL,
+        text TEXT NOT NULL,
+        json TEXT NOT NULL,
+        frozen_at TEXT NOT NULL,
+        superseded_at TEXT,
+        PRIMARY KEY (date, revision)
+    );
+    CREATE TABLE sends_by_revision (
+        digest_date TEXT NOT NULL,
+        revision INTEGER NOT NULL DEFAULT 1,
+        recipient TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        message_id TEXT,
+        first_attempt TEXT,
+        last_attempt TEXT,
+        sent_at TEXT,
+        PRIMARY KEY (digest_date, revision, recipient)
+    );
+    INSERT INTO sends_by_revision(digest_date, revision, recipient, status, attempts, last_error,
+        message_id, first_attempt, last_attempt, sent_at)
+        SELECT digest_date, 1, recipient, status, attempts, last_error, message_id, first_attempt,
+        last_attempt, sent_at FROM sends;
+    DROP TABLE sends;
+    ALTER TABLE sends_by_revision RENAME TO sends;
+    """,
 )
 
 
@@ -157,26 +201,30 @@ class Store:
             for article in articles:
                 guid = known.get(article.url)
                 self._db.execute(
-                    "INSERT OR IGNORE INTO articles(url, guid, first_seen, record)"
-                    " SELECT ?, ?, ?, ? WHERE ? IS NULL"
+                    "INSERT OR IGNORE INTO articles(url, guid, first_seen, published, record)"
+                    " SELECT ?, ?, ?, ?, ? WHERE ? IS NULL"
                     " OR NOT EXISTS (SELECT 1 FROM articles WHERE guid = ? OR url = ?)",
-                    (article.url, guid, _utc(now), _dump(article), guid, guid, guid),
+                    (
+                        article.url,
+                        guid,
+                        _utc(now),
+                        _utc(article.published),
+                        _dump(article),
+                        guid,
+                        guid,
+                        guid,
+                    ),
                 )
 
-    def window(self, day: date, since: datetime | None) -> list[Article]:
-        """Articles for the digest of `day`: those it already holds plus new ones not in another,
-        first seen after `since` (default: when the latest earlier digest was built)."""
-        if since is None:
-            row = self._db.execute(
-                "SELECT max(built_at) FROM digests WHERE date < ?", (day.isoformat(),)
-            ).fetchone()
-            since_text = row[0] or ""
-        else:
-            since_text = _utc(since)
+    def window(self, day: date, start: datetime, end: datetime | None) -> list[Article]:
+        """Articles for the digest of `day`: those it already holds, plus those in no other
+        edition published (undated ones: first seen) from `start` to `end` (None: no end)."""
+        until = _utc(end) if end is not None else None
         rows = self._db.execute(
             "SELECT record FROM articles WHERE NOT compacted AND (digest_date = ?"
-            " OR (digest_date IS NULL AND first_seen > ?)) ORDER BY url",
-            (day.isoformat(), since_text),
+            " OR (digest_date IS NULL AND published >= ? AND (? IS NULL OR published <= ?)))"
+            " ORDER BY url",
+            (day.isoformat(), _utc(start), until, until),
         ).fetchall()
         return [_load(record) for (record,) in rows]
 
@@ -295,15 +343,17 @@ class Store:
         ).fetchall()
         return [_run_record(row) for row in rows]
 
-    # --- send ledger (one row per edition date and recipient; see mail.py) ---
+    # --- send ledger (one row per edition date, revision and recipient; see mail.py) ---
 
-    def unsent(self, day: date, recipients: Iterable[str]) -> list[str]:
-        """The recipients (lower-cased addresses) whose message for `day` no server accepted yet."""
+    def unsent(self, day: date, recipients: Iterable[str], revision: int) -> list[str]:
+        """The recipients (lower-cased addresses) whose message for revision `revision` of the
+        edition of `day` no server accepted yet."""
         sent = {
             recipient
             for (recipient,) in self._db.execute(
-                "SELECT recipient FROM sends WHERE digest_date = ? AND status = 'sent'",
-                (day.isoformat(),),
+                "SELECT recipient FROM sends WHERE digest_date = ? AND revision = ?"
+                " AND status = 'sent'",
+                (day.isoformat(), revision),
             )
         }
         return [r for r in recipients if r not in sent]
@@ -315,46 +365,122 @@ class Store:
         status: str,
         now: datetime,
         *,
+        revision: int,
         error: str | None = None,
         message_id: str | None = None,
     ) -> None:
         """'pending' counts an attempt; 'sent' (server accepted) and 'failed' close it."""
         at = _utc(now)
+        key = (day.isoformat(), revision, recipient)
         with self._transaction():
             self._db.execute(
-                "INSERT INTO sends(digest_date, recipient, status, attempts, first_attempt,"
-                " last_attempt) VALUES (?, ?, 'pending', 0, ?, ?)"
-                " ON CONFLICT(digest_date, recipient) DO NOTHING",
-                (day.isoformat(), recipient, at, at),
+                "INSERT INTO sends(digest_date, revision, recipient, status, attempts,"
+                " first_attempt, last_attempt) VALUES (?, ?, ?, 'pending', 0, ?, ?)"
+                " ON CONFLICT(digest_date, revision, recipient) DO NOTHING",
+                (*key, at, at),
             )
+            where = " WHERE digest_date = ? AND revision = ? AND recipient = ?"
             if status == "pending":
                 self._db.execute(
                     "UPDATE sends SET status = 'pending', attempts = attempts + 1,"
-                    " last_attempt = ? WHERE digest_date = ? AND recipient = ?",
-                    (at, day.isoformat(), recipient),
+                    " last_attempt = ?" + where,
+                    (at, *key),
                 )
             elif status == "sent":
                 self._db.execute(
                     "UPDATE sends SET status = 'sent', sent_at = ?, message_id = ?,"
-                    " last_error = NULL WHERE digest_date = ? AND recipient = ?",
-                    (at, message_id, day.isoformat(), recipient),
+                    " last_error = NULL" + where,
+                    (at, message_id, *key),
                 )
             elif status == "failed":
                 self._db.execute(
                     "UPDATE sends SET status = 'failed', last_error = ?"
-                    " WHERE digest_date = ? AND recipient = ? AND status != 'sent'",
-                    (error, day.isoformat(), recipient),
+                    + where
+                    + " AND status != 'sent'",
+                    (error, *key),
                 )
             else:
                 raise ValueError(f"unknown send status {status!r}")
 
     def sends(self, day: date) -> dict[str, tuple[str, int, str | None]]:
-        """recipient -> (status, attempts, last error) for the edition of `day`."""
+        """recipient -> (status, attempts, last error) for the current revision of `day`."""
         rows = self._db.execute(
-            "SELECT recipient, status, attempts, last_error FROM sends WHERE digest_date = ?",
-            (day.isoformat(),),
+            "SELECT recipient, status, attempts, last_error FROM sends WHERE digest_date = ?"
+            " AND revision = ?",
+            (day.isoformat(), self.edition_revision(day)),
         )
         return {recipient: (status, attempts, error) for recipient, status, attempts, error in rows}
+
+    # --- frozen editions (what was sent; see pipeline.build and pipeline.send) ---
+
+    def edition_revision(self, day: date) -> int:
+        """The revision of the edition of `day` that is current: 1 unless a sent one was
+        superseded by a new edition of the same date."""
+        row = self._db.execute(
+            "SELECT revision, superseded_at FROM sent_editions WHERE date = ?"
+            " ORDER BY revision DESC LIMIT 1",
+            (day.isoformat(),),
+        ).fetchone()
+        if row is None:
+            return 1
+        revision, superseded = row
+        return int(revision) + 1 if superseded else int(revision)
+
+    def freeze_edition(self, edition: SentEdition, now: datetime) -> SentEdition:
+        """Keep `edition` as the one being sent, unless a recipient of its revision was (or may
+        have been) served already: then that edition stays, and is returned, so that everyone
+        gets the same bytes."""
+        key = (edition.day.isoformat(), edition.revision)
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO sent_editions(date, revision, subject, html, text, json, frozen_at)"
+                " SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM sends"
+                " WHERE digest_date = ? AND revision = ? AND status IN ('sent', 'pending'))"
+                " ON CONFLICT(date, revision) DO UPDATE SET subject = excluded.subject,"
+                " html = excluded.html, text = excluded.text, json = excluded.json,"
+                " frozen_at = excluded.frozen_at",
+                (*key, edition.subject, edition.html, edition.text, edition.json, _utc(now), *key),
+            )
+        kept = self._frozen(edition.day, edition.revision)
+        if kept is None:  # pragma: no cover - the row was written in the transaction above
+            raise StateError(f"edition {edition.day} could not be kept")
+        return kept
+
+    def sent_edition(self, day: date) -> SentEdition | None:
+        """The current edition of `day` as it was sent, once any recipient was served (or may
+        have been: an attempt left 'pending' by a crash counts, the server may have accepted)."""
+        revision = self.edition_revision(day)
+        served = self._db.execute(
+            "SELECT count(*) FROM sends WHERE digest_date = ? AND revision = ?"
+            " AND status IN ('sent', 'pending')",
+            (day.isoformat(), revision),
+        ).fetchone()[0]
+        return self._frozen(day, revision) if served else None
+
+    def served_count(self, day: date) -> int:
+        """How many recipients have the current edition of `day`."""
+        return sum(1 for status, _, _ in self.sends(day).values() if status == "sent")
+
+    def supersede_edition(self, day: date, now: datetime) -> int:
+        """Make way for a new edition of `day`: the sent one stays on record, the next revision
+        (returned) starts with nobody served."""
+        revision = self.edition_revision(day)
+        with self._transaction():
+            self._db.execute(
+                "UPDATE sent_editions SET superseded_at = ? WHERE date = ? AND revision = ?",
+                (_utc(now), day.isoformat(), revision),
+            )
+        return self.edition_revision(day)
+
+    def _frozen(self, day: date, revision: int) -> SentEdition | None:
+        row = self._db.execute(
+            "SELECT subject, html, text, json FROM sent_editions WHERE date = ? AND revision = ?",
+            (day.isoformat(), revision),
+        ).fetchone()
+        if row is None:
+            return None
+        subject, html, text, data = row
+        return SentEdition(day, revision, subject, html, text, data)
 
     # --- page cache (one row per canonical article URL; see pipeline._full_texts) ---
 
@@ -370,6 +496,16 @@ class Store:
             if row is not None:
                 found[url] = _cached_page(row)
         return found
+
+    def failed_pages(self, since: datetime) -> list[tuple[str, datetime, str]]:
+        """(URL, when, error) of every page whose fetch or extraction failed since `since`,
+        newest first."""
+        rows = self._db.execute(
+            "SELECT url, fetched_at, error FROM pages WHERE error IS NOT NULL AND fetched_at >= ?"
+            " ORDER BY fetched_at DESC, url",
+            (_utc(since),),
+        ).fetchall()
+        return [(url, datetime.fromisoformat(at), error) for url, at, error in rows]
 
     def cache_pages(self, pages: Iterable[CachedPage]) -> None:
         """Remember fetched pages (or why they failed), replacing what was cached for their URLs."""
@@ -474,6 +610,30 @@ class Store:
                 " AND (digest_date IS NULL OR digest_date < ?)",
                 (stamp, day),
             )
+
+
+def adopt_legacy_state(legacy: Path, target: Path) -> bool:
+    """Move the state database an earlier version kept at `legacy` (in out/) to `target`, once:
+    copied through SQLite's backup (so a WAL file's content comes along), then removed. False
+    when there is nothing to move or `target` already exists (then nothing is touched)."""
+    if not legacy.is_file() or target.exists():
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{target.name}.moving")
+    temp.unlink(missing_ok=True)
+    try:
+        with (
+            contextlib.closing(sqlite3.connect(legacy)) as source,
+            contextlib.closing(sqlite3.connect(temp)) as copy,
+        ):
+            source.backup(copy)
+    except sqlite3.DatabaseError as error:
+        temp.unlink(missing_ok=True)
+        raise StateError(f"{legacy}: cannot move the state database: {error}") from None
+    os.replace(temp, target)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{legacy}{suffix}").unlink(missing_ok=True)
+    return True
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -600,6 +760,18 @@ def _run_record(row: tuple[str, str, str, str | None, str | None, int]) -> RunRe
         error=row[4],
         attempts=row[5],
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SentEdition:
+    """An edition as its recipients got it: subject and the files' exact text."""
+
+    day: date
+    revision: int
+    subject: str
+    html: str
+    text: str
+    json: str
 
 
 @dataclass(frozen=True, slots=True)

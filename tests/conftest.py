@@ -10,6 +10,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+# The items of tests/data/feeds are dated 27 and 28 November 2026 and the tests build editions of
+# 29 and 30 November: a news window of a week takes all of them.
+TEST_FEEDS_WINDOW_HOURS = 7 * 24.0
+
+
+@pytest.fixture(autouse=True)
+def private_state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """`--out` runs keep their state under $XDG_STATE_HOME: a temporary one in every test (and
+    in the processes a test starts), never the home folder of whoever runs the tests."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
+
 
 @dataclass(frozen=True)
 class Request:

@@ -19,7 +19,7 @@ def test_shipped_config_loads_and_names_the_sample_feeds() -> None:
     config = load_config(DEFAULT_CONFIG)
     assert config.feeds == DEFAULT_CONFIG.parent / "feeds" / "samples.toml"
     assert config.out_dir == DEFAULT_CONFIG.parent / "out"
-    assert config.state_path == config.out_dir / "state.sqlite"
+    assert config.state_path == DEFAULT_CONFIG.parent / "state" / "state.sqlite"
     assert config.languages == ("de",)
 
 
@@ -30,7 +30,7 @@ def test_shipped_config_documents_every_setting_with_its_default() -> None:
     data = tomllib.loads(DEFAULT_CONFIG.read_text(encoding="utf-8"))
     defaults = Config()
     for key, value in data["digest"].items():
-        if key in ("feeds", "out_dir"):
+        if key in ("feeds", "out_dir", "state_dir"):
             continue
         expected = getattr(defaults, key)
         assert value == (

@@ -172,7 +172,9 @@ def _build(tmp_path: Path, server, bad_path: str, fetch: FetchConfig = FAST):
         f'[[feeds]]\nname = "Schlecht"\nurl = "{server.url(bad_path)}"\n',
         encoding="utf-8",
     )
-    config = Config(feeds=feed_list, out_dir=tmp_path / "out", fetch=fetch)
+    config = Config(
+        feeds=feed_list, out_dir=tmp_path / "out", state_dir=tmp_path / "state", fetch=fetch
+    )
     result = pipeline.build(config, day=DAY, now=NOW)
     with Store.open(config.state_path) as store:
         health = {h.name: h for h in store.feed_health()}

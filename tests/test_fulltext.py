@@ -78,6 +78,7 @@ def config_for(
         base,
         feeds=feeds,
         out_dir=tmp_path / "out",
+        state_dir=tmp_path / "state",
         languages=languages,
         select=select,
         extract=ExtractConfig(min_words=120, allow_private=allow_private),
@@ -513,6 +514,7 @@ def test_worker_processes_give_the_articles_of_one_process(
         settings = dataclasses.replace(
             config,
             out_dir=tmp_path / f"out{processes}",
+            state_dir=tmp_path / f"state{processes}",
             select=select,
             processes=processes,
         )

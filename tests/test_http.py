@@ -212,10 +212,10 @@ def test_a_name_that_turns_private_after_the_check_is_refused_at_connect(
     """DNS rebinding: the early check saw a public address, the connection would reach a private
     one. The connection itself dials only addresses it resolved and checked."""
 
-    async def looked_public(url: str) -> None:
+    async def looked_public(url: str, is_public: object) -> None:
         return None
 
-    monkeypatch.setattr(http, "_require_public_host", looked_public)
+    monkeypatch.setattr(http, "require_public_host", looked_public)
     server = http_server({"/page.html": Reply(body=b"<html>intern</html>")})
     port = server.url("/").split(":")[-1].split("/")[0]
     (result,) = fetch_pages([f"http://localhost:{port}/page.html"], FAST)
@@ -230,7 +230,7 @@ def test_redirect_to_private_address_is_refused_for_pages(http_server) -> None:
     (result,) = fetch_pages(["http://169.254.169.254/latest/meta-data/"], FAST)
     assert isinstance(result, FetchFailure) and result.status == "refused"
     (result,) = fetch_pages(["file:///etc/passwd"], FAST, allow_private=True)
-    assert isinstance(result, FetchFailure) and result.status == "refused"
+    assert isinstance(result, FetchFailure) and result.status == "invalid-url"
     assert server.requests == []
 
 

@@ -171,7 +171,7 @@ def make_config(tmp_path: Path, port: int, **email: Any) -> Config:
         "list_unsubscribe": "mailto:abmelden@example.org",
         **email,
     }
-    return Config(out_dir=out, email=EmailConfig(**settings))
+    return Config(out_dir=out, state_dir=out.parent / "state", email=EmailConfig(**settings))
 
 
 @pytest.fixture(autouse=True)

@@ -17,6 +17,7 @@ from digest.config import DEFAULT_CONFIG, Config, load_config, load_feed_list
 from digest.feeds import parse_feed
 from digest.http import read_local
 from digest.nlp import split_sentences
+from tests.conftest import TEST_FEEDS_WINDOW_HOURS
 
 DATA = Path(__file__).parent / "data" / "feeds"
 DAY = date(2026, 11, 29)
@@ -27,7 +28,14 @@ def config_for(tmp_path: Path, feeds: Path = DATA / "list.toml") -> Config:
     base = load_config(DEFAULT_CONFIG)
     # The test set is small and mixed: keep every article so that each one can be checked.
     select = dataclasses.replace(base.select, threshold=0.0, max_total=100, max_per_section=100)
-    return dataclasses.replace(base, feeds=feeds, out_dir=tmp_path / "out", select=select)
+    return dataclasses.replace(
+        base,
+        feeds=feeds,
+        out_dir=tmp_path / "out",
+        state_dir=tmp_path / "state",
+        select=select,
+        window_hours=TEST_FEEDS_WINDOW_HOURS,
+    )
 
 
 def feed_articles() -> list[tuple[str, str, str]]:
@@ -150,7 +158,9 @@ def test_cli_reports_a_malformed_config_in_one_line(tmp_path: Path) -> None:
     not (DEFAULT_CONFIG.parent / "feeds" / "samples.toml").exists(), reason="no samples"
 )
 def test_the_embedded_samples_build_offline(tmp_path: Path) -> None:
-    config = dataclasses.replace(load_config(DEFAULT_CONFIG), out_dir=tmp_path / "out")
+    config = dataclasses.replace(
+        load_config(DEFAULT_CONFIG), out_dir=tmp_path / "out", state_dir=tmp_path / "state"
+    )
     result = pipeline.build(config, day=DAY, now=NOW)
     assert not [f for f in result.failures if f.stage == "feed"]
     assert len(result.digest.stories) >= 10

@@ -37,7 +37,7 @@ from digest.schedule import (
     scheduled_run,
 )
 from digest.store import RunRecord, Store
-from tests.conftest import Reply
+from tests.conftest import TEST_FEEDS_WINDOW_HOURS, Reply
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FEEDS = Path(__file__).parent / "data" / "feeds"
@@ -54,7 +54,14 @@ def at(day: date, hour: int, minute: int = 0) -> Callable[[], datetime]:
 def config_for(tmp_path: Path, feeds: Path = FEEDS / "list.toml") -> Config:
     base = load_config(DEFAULT_CONFIG)
     select = dataclasses.replace(base.select, threshold=0.0)
-    return dataclasses.replace(base, feeds=feeds, out_dir=tmp_path / "out", select=select)
+    return dataclasses.replace(
+        base,
+        feeds=feeds,
+        out_dir=tmp_path / "out",
+        state_dir=tmp_path / "state",
+        select=select,
+        window_hours=TEST_FEEDS_WINDOW_HOURS,
+    )
 
 
 def ledger(config: Config) -> list[tuple[str, str, int]]:
