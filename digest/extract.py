@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html as html_module
 import itertools
 import math
 import multiprocessing
@@ -190,7 +191,7 @@ def _parse_html(html: str | bytes) -> Any:
         if html.startswith(_COMPRESSED_MAGIC):
             raise ExtractError("page is compressed data, not HTML")
         html = _decode(html)
-    html = strip_forbidden_chars(html)
+    html = _CHARACTER_REFERENCE.sub(_allowed_reference, strip_forbidden_chars(html))
     if not html.strip():
         raise ExtractError("page is empty")
     try:
@@ -200,6 +201,20 @@ def _parse_html(html: str | bytes) -> Any:
     if tree is None:
         raise ExtractError("page is not parseable HTML")
     return tree
+
+
+# A numeric character reference; lxml turns "&#1;" into the character itself, which trafilatura
+# then cannot put into its XML tree (it gives up on the whole page).
+_CHARACTER_REFERENCE = re.compile(r"&#(?:[xX][0-9a-fA-F]{1,8}|[0-9]{1,10});?")
+_MARKUP = frozenset("<>&\"'")
+
+
+def _allowed_reference(match: re.Match[str]) -> str:
+    """A reference as the character it stands for (HTML's rules, e.g. &#150; is a dash), or
+    nothing for a forbidden one; references to markup characters stay references."""
+    reference = match.group()
+    character = html_module.unescape(reference if reference.endswith(";") else reference + ";")
+    return reference if character in _MARKUP else strip_forbidden_chars(character)
 
 
 def _decode(html: bytes) -> str:

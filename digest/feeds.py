@@ -89,6 +89,11 @@ def parse_feed(
         warnings.append(f"{source.name}: {item_count} items, kept the first {MAX_ITEMS}")
     if parsed.entries and not entries:
         warnings.append(f"{source.name}: no item had a title and an http(s) link")
+    elif len(entries) < len(parsed.entries[:MAX_ITEMS]):
+        left_out = len(parsed.entries[:MAX_ITEMS]) - len(entries)
+        warnings.append(
+            f"{source.name}: {left_out} item(s) without a title or a valid link left out"
+        )
     return ParsedFeed(
         title=_text(parsed.feed.get("title", "")) or source.name,
         entries=tuple(entries),

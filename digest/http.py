@@ -414,32 +414,33 @@ class _Session:
                 url=url, message=f"{url}: not a valid http(s) URL", status="invalid-url"
             )
         attempts = max(0, config.retries) + 1
+        failure: FetchFailure | None = None  # the last attempt's, when another may follow
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
                 async with self.limiter.slot(url):
-                    if self.breaker.is_open(url):
-                        return _skipped(url)
+                    if self.breaker.is_open(url):  # tried before: that failure; else not tried
+                        return failure or _skipped(url)
                     async with asyncio.timeout(config.total_timeout):
                         fetched = await self._get(open_, guarded, url)
                 self.breaker.record(url, None)
                 return fetched
             except _Retryable as error:
+                failure = FetchFailure(url=url, message=str(error), status=error.status)
                 if last:
-                    return FetchFailure(url=url, message=str(error), status=error.status)
+                    return failure
                 await asyncio.sleep(error.wait if error.wait is not None else _backoff(attempt))
             except (TimeoutError, httpx.TimeoutException) as error:
                 self.breaker.record(url, "timeout")
+                what = "took longer than" if isinstance(error, TimeoutError) else "no answer in"
+                limit = (
+                    config.total_timeout if isinstance(error, TimeoutError) else config.read_timeout
+                )
+                failure = FetchFailure(
+                    url=url, message=f"{url}: timeout ({what} {limit:g} s)", status="timeout"
+                )
                 if last or self.breaker.is_open(url):
-                    what = "took longer than" if isinstance(error, TimeoutError) else "no answer in"
-                    limit = (
-                        config.total_timeout
-                        if isinstance(error, TimeoutError)
-                        else config.read_timeout
-                    )
-                    return FetchFailure(
-                        url=url, message=f"{url}: timeout ({what} {limit:g} s)", status="timeout"
-                    )
+                    return failure
                 await asyncio.sleep(_backoff(attempt))
             except FetchFailed as error:
                 self.breaker.record(url, error.status)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -142,3 +143,31 @@ def http_server() -> Iterator[Callable[[Handler | Mapping[str, Handler | Reply]]
     yield start
     for server in started:
         server.close()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """A host on 127.0.0.1 that accepts every connection and never answers: its base URL."""
+    listener = socket.create_server(("127.0.0.1", 0), backlog=64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            held.append(connection)  # read nothing, say nothing, close nothing
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    thread.join(timeout=5)
+    listener.close()
+    for connection in held:
+        connection.close()

@@ -720,7 +720,7 @@ to = ["a@example.org"]
     built_text = (tmp_path / "out" / "2026-11-29" / "digest.txt").read_text(encoding="utf-8")
     received_text = message.get_body(("plain",)).get_content()
     assert received_text.splitlines() == built_text.splitlines()
-    with Store.open(tmp_path / "out" / "state.sqlite") as store:
+    with Store.open(tmp_path / "state" / "state.sqlite") as store:
         record = store.run_record(date(2026, 11, 29))
     assert record is not None and (record.status, record.error) == ("done", None)
 
@@ -742,7 +742,7 @@ def test_cli_build_with_send_records_a_failed_run_when_a_recipient_is_refused(
         main, ["build", "--send", "--config", str(path), "--date", "2026-11-29"]
     )
     assert result.exit_code == 1
-    with Store.open(tmp_path / "out" / "state.sqlite") as store:
+    with Store.open(tmp_path / "state" / "state.sqlite") as store:
         record = store.run_record(date(2026, 11, 29))
     assert record is not None and record.status == "failed"
     assert "1 von 3 Empfängern nicht erreicht" in (record.error or "")

@@ -226,7 +226,7 @@ def test_a_manual_build_during_a_run_exits_with_a_clear_message(
     from digest import cli, runs
 
     monkeypatch.setattr(runs, "MANUAL_LOCK_WAIT_SECONDS", 0.2)
-    config = config_for(tmp_path)
+    config = config_for(tmp_path).with_out_dir(tmp_path / "out")  # what `--out` makes of it
     with exclusive(config, wait=0):
         result = CliRunner().invoke(
             cli.main,
@@ -442,12 +442,12 @@ def test_sigterm_during_a_run_lets_it_finish_without_partial_files(
     assert_no_partial_files(out)
     today = datetime.now(BERLIN).date().isoformat()
     assert (out / today / "digest.html").is_file()
-    assert ledger_rows(out / "state.sqlite") == [(today, "done", 1)]
+    assert ledger_rows(tmp_path / "state" / "state.sqlite") == [(today, "done", 1)]
     # The next start finds the day done and does not run it again.
     again = processes(config)
     again.wait_for("already done")
     assert again.stop(signal.SIGINT) == 0
-    assert ledger_rows(out / "state.sqlite") == [(today, "done", 1)]
+    assert ledger_rows(tmp_path / "state" / "state.sqlite") == [(today, "done", 1)]
 
 
 def test_a_killed_run_leaves_no_partial_edition_and_runs_again_on_start(
@@ -461,13 +461,13 @@ def test_a_killed_run_leaves_no_partial_edition_and_runs_again_on_start(
     out = tmp_path / "out"
     today = datetime.now(BERLIN).date().isoformat()
     assert not (out / today).exists()
-    assert ledger_rows(out / "state.sqlite") == [(today, "running", 1)]
+    assert ledger_rows(tmp_path / "state" / "state.sqlite") == [(today, "running", 1)]
     again = processes(config)
     again.wait_for(f"run of {today} done")
     assert again.stop() == 0
     assert any("did not finish" in m for m in again.messages())
     assert_no_partial_files(out)
-    assert ledger_rows(out / "state.sqlite") == [(today, "done", 2)]
+    assert ledger_rows(tmp_path / "state" / "state.sqlite") == [(today, "done", 2)]
 
 
 def test_sigterm_during_a_triggered_run_stops_after_it(
@@ -486,7 +486,9 @@ def test_sigterm_during_a_triggered_run_stops_after_it(
     signalled = next(i for i, m in enumerate(said) if "received SIGTERM" in m)
     assert signalled < done < said.index("scheduler stopped")
     assert_no_partial_files(tmp_path / "out")
-    assert ledger_rows(tmp_path / "out" / "state.sqlite") == [(fire.date().isoformat(), "done", 1)]
+    assert ledger_rows(tmp_path / "state" / "state.sqlite") == [
+        (fire.date().isoformat(), "done", 1)
+    ]
 
 
 # --- end to end with a real SMTP server ----------------------------------------------------------
@@ -558,7 +560,9 @@ def test_schedule_fires_a_few_seconds_ahead_and_one_mail_arrives(
     assert process.stop() == 0
     assert len(inbox.messages) == 1
     assert b"leser@example.org" in inbox.messages[0]
-    assert ledger_rows(tmp_path / "out" / "state.sqlite") == [(fire.date().isoformat(), "done", 1)]
+    assert ledger_rows(tmp_path / "state" / "state.sqlite") == [
+        (fire.date().isoformat(), "done", 1)
+    ]
 
 
 def test_two_scheduler_processes_against_the_same_state_send_one_mail(
@@ -574,7 +578,7 @@ def test_two_scheduler_processes_against_the_same_state_send_one_mail(
         process.wait_for("next run")
     assert first.stop() == 0 and second.stop() == 0
     assert len(inbox.messages) == 1
-    assert ledger_rows(tmp_path / "out" / "state.sqlite") == [(today, "done", 1)]
+    assert ledger_rows(tmp_path / "state" / "state.sqlite") == [(today, "done", 1)]
     said = first.messages() + second.messages()
     assert sum(f"run of {today} done" in m for m in said) == 1
     assert sum("already done" in m for m in said) == 1
