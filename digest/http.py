@@ -446,7 +446,10 @@ class _Session:
                 self.breaker.record(url, error.status)
                 return FetchFailure(url=url, message=str(error), status=error.status)
             except httpx.HTTPError as error:
-                self.breaker.record(url, "network")
+                # Only a connection that failed says the origin is unreachable; a malformed
+                # answer (a bad Location, a protocol error) is this URL's fault.
+                unreachable = isinstance(error, httpx.NetworkError)
+                self.breaker.record(url, "network" if unreachable else "protocol")
                 detail = str(error) or type(error).__name__
                 return FetchFailure(url=url, message=f"{url}: {detail}", status="network")
             except Exception as error:

@@ -50,10 +50,10 @@ Handler = Callable[[Request], Reply]
 class Server:
     """A running server: `url(path)` builds addresses, `requests` records what arrived."""
 
-    def __init__(self, handler: Handler) -> None:
+    def __init__(self, handler: Handler, host: str = "127.0.0.1") -> None:
         self.requests: list[Request] = []
         self._handler = handler
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._request_handler_class())
+        self._httpd = ThreadingHTTPServer((host, 0), self._request_handler_class())
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -132,11 +132,12 @@ def routes(table: Mapping[str, Handler | Reply]) -> Handler:
 @pytest.fixture
 def http_server() -> Iterator[Callable[[Handler | Mapping[str, Handler | Reply]], Server]]:
     """Start servers on 127.0.0.1: `http_server({"/feed.xml": Reply(body=...)})` or
-    `http_server(handler)`. Every server started is shut down after the test."""
+    `http_server(handler)` (`host="127.0.0.2"`: another loopback address). Every server started
+    is shut down after the test."""
     started: list[Server] = []
 
-    def start(handler: Handler | Mapping[str, Handler | Reply]) -> Server:
-        server = Server(routes(handler) if isinstance(handler, Mapping) else handler)
+    def start(handler: Handler | Mapping[str, Handler | Reply], host: str = "127.0.0.1") -> Server:
+        server = Server(routes(handler) if isinstance(handler, Mapping) else handler, host)
         started.append(server)
         return server
 
