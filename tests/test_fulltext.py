@@ -651,3 +651,15 @@ def test_the_page_stage_ends_at_its_deadline(
     assert time.perf_counter() - started < 1.0 + 4
     assert len(result.failures) == 3
     assert all("deadline of 1 s" in f.message for f in result.failures)
+
+
+def parent_of_worker(_: int) -> int:
+    return os.getppid()
+
+
+def test_the_worker_pool_never_forks_the_calling_process() -> None:
+    """The build also runs inside the scheduler, whose threads a plain fork would copy with
+    their locks held: workers come from a fork server instead."""
+    with Workers(2) as workers:
+        parents = set(workers.map(parent_of_worker, list(range(IN_PROCESS_LIMIT * 2))))
+    assert os.getpid() not in parents

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from digest import schedule
 from digest.config import DEFAULT_CONFIG, Config, ScheduleConfig, load_config
 from digest.errors import ConfigError, LockedError
-from digest.runs import exclusive, lock_path, run_day
+from digest.runs import exclusive, lock_path, run_day, settle_state
 from digest.schedule import (
     JsonLogFormatter,
     daily_trigger,
@@ -36,7 +36,7 @@ from digest.schedule import (
     run_missed,
     scheduled_run,
 )
-from digest.store import RunRecord, Store
+from digest.store import CachedPage, RunRecord, SentEdition, Store
 from tests.conftest import TEST_FEEDS_WINDOW_HOURS, Reply
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -270,6 +270,63 @@ def test_status_lists_next_run_runs_and_failing_feeds(tmp_path: Path) -> None:
     assert "Nächster Lauf: Dienstag, 1. Dezember 2026, 06:00 Uhr" in text
     assert "2026-11-30  erledigt, gestartet Montag, 30. November 2026, 06:00 Uhr" in text
     assert "Delta: 1× fehlgeschlagen" in text and "HTTP 503" in text
+
+
+def test_status_lists_the_pages_that_kept_their_teaser(tmp_path: Path) -> None:
+    config = config_for(tmp_path)
+    failed = [
+        CachedPage(f"https://zeitung.example/{n}", at(MONDAY, 6)(), None, f"HTTP 50{n}")
+        for n in range(12)
+    ]
+    with Store.open(config.state_path) as store:
+        store.cache_pages(failed)
+    text = "\n".join(schedule.status_report(config, now=at(MONDAY, 7)()))
+    assert "Seiten ohne Volltext (Anriss gezeigt, letzte 24 Stunden):" in text
+    assert "HTTP 500" in text and "… und 2 weitere" in text
+    tomorrow = schedule.status_report(config, now=at(MONDAY + timedelta(days=2), 7)())
+    assert "HTTP 500" not in "\n".join(tomorrow)
+
+
+def test_a_retried_run_of_a_sent_day_keeps_the_edition_as_sent(tmp_path: Path) -> None:
+    config = config_for(tmp_path)
+    run_day(config, day=MONDAY, clock=at(MONDAY, 6), send=False, wait=5)
+    folder = config.out_dir / MONDAY.isoformat()
+    sent = SentEdition(
+        MONDAY,
+        1,
+        "Briefing",
+        (folder / "digest.html").read_text("utf-8"),
+        (folder / "digest.txt").read_text("utf-8"),
+        (folder / "digest.json").read_text("utf-8"),
+    )
+    with Store.open(config.state_path) as store:
+        store.freeze_edition(sent, at(MONDAY, 6)())
+        store.record_send(MONDAY, "a@example.org", "sent", at(MONDAY, 6)(), revision=1)
+    before = (folder / "digest.html").read_bytes()
+    fewer = dataclasses.replace(config, select=dataclasses.replace(config.select, max_total=1))
+    outcome = run_day(fewer, day=MONDAY, clock=at(MONDAY, 9), send=False, wait=5, force=True)
+    assert outcome.ran and (folder / "digest.html").read_bytes() == before
+
+
+def test_a_state_left_in_out_by_an_earlier_version_moves_to_the_state_folder_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = config_for(tmp_path)
+    legacy = dataclasses.replace(config, state_dir=config.out_dir)  # where it used to live
+    run_day(legacy, day=MONDAY, clock=at(MONDAY, 6), send=False, wait=5)
+    (config.out_dir / "cron.log").write_text("06:00 gelaufen\n", encoding="utf-8")
+    assert (config.out_dir / "state.sqlite").is_file()
+    with caplog.at_level("WARNING", logger="digest.runs"):
+        settle_state(config)
+    assert any("moved the state database" in r.getMessage() for r in caplog.records)
+    assert ledger(config) == [("2026-11-30", "done", 1)]
+    left = {p.name for p in config.out_dir.iterdir() if p.is_file()}
+    assert left == {"index.html", "feed.xml"}
+    assert (config.state_dir / "cron.log").read_text("utf-8") == "06:00 gelaufen\n"
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="digest.runs"):
+        settle_state(config)  # once: nothing left to move, nothing said
+    assert caplog.records == []
 
 
 def test_json_log_lines_carry_time_level_logger_and_message() -> None:
