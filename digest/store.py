@@ -10,12 +10,13 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from digest.errors import StateError
 from digest.extract import ExtractedPage
+from digest.ledger import Ledgers, RunRecord, SentEdition, read_time, stored_time
 from digest.models import Article, Section, Story
 
 OPEN_PATIENCE_SECONDS = 30.0
@@ -171,7 +172,7 @@ class FeedHealth:
     last_modified: str | None
 
 
-class Store:
+class Store(Ledgers):
     """The state database; open it with `Store.open(path)` as a context manager.
     Times are stored as UTC ISO strings, so comparing the strings compares the instants."""
 
@@ -207,8 +208,8 @@ class Store:
                     (
                         article.url,
                         guid,
-                        _utc(now),
-                        _utc(article.published),
+                        stored_time(now),
+                        stored_time(article.published),
                         _dump(article),
                         guid,
                         guid,
@@ -219,12 +220,12 @@ class Store:
     def window(self, day: date, start: datetime, end: datetime | None) -> list[Article]:
         """Articles for the digest of `day`: those it already holds, plus those in no other
         edition published (undated ones: first seen) from `start` to `end` (None: no end)."""
-        until = _utc(end) if end is not None else None
+        until = stored_time(end) if end is not None else None
         rows = self._db.execute(
             "SELECT record FROM articles WHERE NOT compacted AND (digest_date = ?"
             " OR (digest_date IS NULL AND published >= ? AND (? IS NULL OR published <= ?)))"
             " ORDER BY url",
-            (day.isoformat(), _utc(start), until, until),
+            (day.isoformat(), stored_time(start), until, until),
         ).fetchall()
         return [_load(record) for (record,) in rows]
 
@@ -238,7 +239,7 @@ class Store:
             self._db.execute(
                 "INSERT INTO digests(date, built_at) VALUES (?, ?) ON CONFLICT(date)"
                 " DO UPDATE SET built_at = max(built_at, excluded.built_at)",
-                (day.isoformat(), _utc(now)),
+                (day.isoformat(), stored_time(now)),
             )
 
     def record_feed(
@@ -254,7 +255,7 @@ class Store:
     ) -> None:
         """Record one check of a feed. A success resets the failure count; its validators are
         kept unless the answer was 304 (which confirms the ones stored)."""
-        stamp = _utc(now)
+        stamp = stored_time(now)
         with self._transaction():
             self._db.execute(
                 "INSERT INTO feed_health(name) VALUES (?) ON CONFLICT(name) DO NOTHING", (name,)
@@ -287,10 +288,10 @@ class Store:
             FeedHealth(
                 name=row[0],
                 url=row[1],
-                last_checked=_parse(row[2]),
-                last_success=_parse(row[3]),
+                last_checked=read_time(row[2]),
+                last_success=read_time(row[3]),
                 last_error=row[4],
-                last_error_at=_parse(row[5]),
+                last_error_at=read_time(row[5]),
                 failures=row[6],
                 last_status=row[7],
                 etag=row[8],
@@ -308,179 +309,6 @@ class Store:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
-
-    # --- run ledger (one row per edition date) ---
-
-    def begin_run(self, day: date, now: datetime) -> None:
-        """Record that the run of `day` has started (again, if an earlier attempt died)."""
-        with self._transaction():
-            self._db.execute(
-                "INSERT INTO runs(date, status, started) VALUES (?, 'running', ?)"
-                " ON CONFLICT(date) DO UPDATE SET status = 'running', started = excluded.started,"
-                " finished = NULL, error = NULL, attempts = attempts + 1",
-                (day.isoformat(), _utc(now)),
-            )
-
-    def end_run(self, day: date, now: datetime, error: str | None) -> None:
-        """Record the outcome of the run of `day`: done, or failed with `error`."""
-        with self._transaction():
-            self._db.execute(
-                "UPDATE runs SET status = ?, finished = ?, error = ? WHERE date = ?",
-                ("done" if error is None else "failed", _utc(now), error, day.isoformat()),
-            )
-
-    def run_record(self, day: date) -> RunRecord | None:
-        """The ledger row of `day`, if a run of that day ever started."""
-        row = self._db.execute(
-            f"SELECT {_RUN_COLUMNS} FROM runs WHERE date = ?", (day.isoformat(),)
-        ).fetchone()
-        return _run_record(row) if row else None
-
-    def recent_runs(self, limit: int = 7) -> list[RunRecord]:
-        """The latest `limit` ledger rows, newest date first."""
-        rows = self._db.execute(
-            f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY date DESC LIMIT ?", (limit,)
-        ).fetchall()
-        return [_run_record(row) for row in rows]
-
-    # --- send ledger (one row per edition date, revision and recipient; see mail.py) ---
-
-    def unsent(self, day: date, recipients: Iterable[str], revision: int) -> list[str]:
-        """The recipients (lower-cased addresses) whose message for revision `revision` of the
-        edition of `day` no server accepted yet."""
-        sent = {
-            recipient
-            for (recipient,) in self._db.execute(
-                "SELECT recipient FROM sends WHERE digest_date = ? AND revision = ?"
-                " AND status = 'sent'",
-                (day.isoformat(), revision),
-            )
-        }
-        return [r for r in recipients if r not in sent]
-
-    def record_send(
-        self,
-        day: date,
-        recipient: str,
-        status: str,
-        now: datetime,
-        *,
-        revision: int,
-        error: str | None = None,
-        message_id: str | None = None,
-    ) -> None:
-        """'pending' counts an attempt; 'sent' (server accepted) and 'failed' close it."""
-        at = _utc(now)
-        key = (day.isoformat(), revision, recipient)
-        with self._transaction():
-            self._db.execute(
-                "INSERT INTO sends(digest_date, revision, recipient, status, attempts,"
-                " first_attempt, last_attempt) VALUES (?, ?, ?, 'pending', 0, ?, ?)"
-                " ON CONFLICT(digest_date, revision, recipient) DO NOTHING",
-                (*key, at, at),
-            )
-            where = " WHERE digest_date = ? AND revision = ? AND recipient = ?"
-            if status == "pending":
-                self._db.execute(
-                    "UPDATE sends SET status = 'pending', attempts = attempts + 1,"
-                    " last_attempt = ?" + where,
-                    (at, *key),
-                )
-            elif status == "sent":
-                self._db.execute(
-                    "UPDATE sends SET status = 'sent', sent_at = ?, message_id = ?,"
-                    " last_error = NULL" + where,
-                    (at, message_id, *key),
-                )
-            elif status == "failed":
-                self._db.execute(
-                    "UPDATE sends SET status = 'failed', last_error = ?"
-                    + where
-                    + " AND status != 'sent'",
-                    (error, *key),
-                )
-            else:
-                raise ValueError(f"unknown send status {status!r}")
-
-    def sends(self, day: date) -> dict[str, tuple[str, int, str | None]]:
-        """recipient -> (status, attempts, last error) for the current revision of `day`."""
-        rows = self._db.execute(
-            "SELECT recipient, status, attempts, last_error FROM sends WHERE digest_date = ?"
-            " AND revision = ?",
-            (day.isoformat(), self.edition_revision(day)),
-        )
-        return {recipient: (status, attempts, error) for recipient, status, attempts, error in rows}
-
-    # --- frozen editions (what was sent; see pipeline.build and pipeline.send) ---
-
-    def edition_revision(self, day: date) -> int:
-        """The revision of the edition of `day` that is current: 1 unless a sent one was
-        superseded by a new edition of the same date."""
-        row = self._db.execute(
-            "SELECT revision, superseded_at FROM sent_editions WHERE date = ?"
-            " ORDER BY revision DESC LIMIT 1",
-            (day.isoformat(),),
-        ).fetchone()
-        if row is None:
-            return 1
-        revision, superseded = row
-        return int(revision) + 1 if superseded else int(revision)
-
-    def freeze_edition(self, edition: SentEdition, now: datetime) -> SentEdition:
-        """Keep `edition` as the one being sent, unless a recipient of its revision was (or may
-        have been) served already: then that edition stays, and is returned, so that everyone
-        gets the same bytes."""
-        key = (edition.day.isoformat(), edition.revision)
-        with self._transaction():
-            self._db.execute(
-                "INSERT INTO sent_editions(date, revision, subject, html, text, json, frozen_at)"
-                " SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM sends"
-                " WHERE digest_date = ? AND revision = ? AND status IN ('sent', 'pending'))"
-                " ON CONFLICT(date, revision) DO UPDATE SET subject = excluded.subject,"
-                " html = excluded.html, text = excluded.text, json = excluded.json,"
-                " frozen_at = excluded.frozen_at",
-                (*key, edition.subject, edition.html, edition.text, edition.json, _utc(now), *key),
-            )
-        kept = self._frozen(edition.day, edition.revision)
-        if kept is None:  # pragma: no cover - the row was written in the transaction above
-            raise StateError(f"edition {edition.day} could not be kept")
-        return kept
-
-    def sent_edition(self, day: date) -> SentEdition | None:
-        """The current edition of `day` as it was sent, once any recipient was served (or may
-        have been: an attempt left 'pending' by a crash counts, the server may have accepted)."""
-        revision = self.edition_revision(day)
-        served = self._db.execute(
-            "SELECT count(*) FROM sends WHERE digest_date = ? AND revision = ?"
-            " AND status IN ('sent', 'pending')",
-            (day.isoformat(), revision),
-        ).fetchone()[0]
-        return self._frozen(day, revision) if served else None
-
-    def served_count(self, day: date) -> int:
-        """How many recipients have the current edition of `day`."""
-        return sum(1 for status, _, _ in self.sends(day).values() if status == "sent")
-
-    def supersede_edition(self, day: date, now: datetime) -> int:
-        """Make way for a new edition of `day`: the sent one stays on record, the next revision
-        (returned) starts with nobody served."""
-        revision = self.edition_revision(day)
-        with self._transaction():
-            self._db.execute(
-                "UPDATE sent_editions SET superseded_at = ? WHERE date = ? AND revision = ?",
-                (_utc(now), day.isoformat(), revision),
-            )
-        return self.edition_revision(day)
-
-    def _frozen(self, day: date, revision: int) -> SentEdition | None:
-        row = self._db.execute(
-            "SELECT subject, html, text, json FROM sent_editions WHERE date = ? AND revision = ?",
-            (day.isoformat(), revision),
-        ).fetchone()
-        if row is None:
-            return None
-        subject, html, text, data = row
-        return SentEdition(day, revision, subject, html, text, data)
 
     # --- page cache (one row per canonical article URL; see pipeline._full_texts) ---
 
@@ -503,7 +331,7 @@ class Store:
         rows = self._db.execute(
             "SELECT url, fetched_at, error FROM pages WHERE error IS NOT NULL AND fetched_at >= ?"
             " ORDER BY fetched_at DESC, url",
-            (_utc(since),),
+            (stored_time(since),),
         ).fetchall()
         return [(url, datetime.fromisoformat(at), error) for url, at, error in rows]
 
@@ -515,7 +343,7 @@ class Store:
             rows.append(
                 (
                     cached.url,
-                    _utc(cached.fetched_at),
+                    stored_time(cached.fetched_at),
                     cached.error,
                     page.title if page else None,
                     page.author if page else None,
@@ -540,7 +368,7 @@ class Store:
         with self._transaction():
             self._db.execute(
                 "UPDATE feed_health SET fresh_until = ? WHERE name = ?",
-                (_utc(fresh_until) if fresh_until else None, name),
+                (stored_time(fresh_until) if fresh_until else None, name),
             )
 
     def freshness(self) -> dict[str, datetime]:
@@ -599,7 +427,7 @@ class Store:
         """Forget what is older than `before` but keep every article's identity, so an old item
         still in a feed is never taken for new: its text goes, its row stays. Cached pages and
         edition caches of earlier days go entirely (they are rebuilt when needed)."""
-        stamp, day = _utc(before), before.date().isoformat()
+        stamp, day = stored_time(before), before.date().isoformat()
         with self._transaction():
             self._db.execute("DELETE FROM pages WHERE fetched_at < ?", (stamp,))
             self._db.execute("DELETE FROM editions WHERE date < ?", (day,))
@@ -723,57 +551,6 @@ def _load(record: str) -> Article:
     return Article(**data)
 
 
-def _utc(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        raise ValueError("state times must be timezone-aware")
-    return moment.astimezone(UTC).isoformat()
-
-
-def _parse(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-@dataclass(frozen=True, slots=True)
-class RunRecord:
-    """One ledger row: the run of an edition date, its status and when it started and ended."""
-
-    day: date
-    status: str
-    started: datetime
-    finished: datetime | None
-    error: str | None
-    attempts: int
-
-
-_RUN_COLUMNS = "date, status, started, finished, error, attempts"
-
-
-def _run_record(row: tuple[str, str, str, str | None, str | None, int]) -> RunRecord:
-    started = _parse(row[2])
-    if started is None:
-        raise StateError(f"run ledger row {row[0]} has no start time")
-    return RunRecord(
-        day=date.fromisoformat(row[0]),
-        status=row[1],
-        started=started,
-        finished=_parse(row[3]),
-        error=row[4],
-        attempts=row[5],
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class SentEdition:
-    """An edition as its recipients got it: subject and the files' exact text."""
-
-    day: date
-    revision: int
-    subject: str
-    html: str
-    text: str
-    json: str
-
-
 @dataclass(frozen=True, slots=True)
 class CachedPage:
     """An article page as last fetched: its extracted main text, or the error that stopped it."""
@@ -791,10 +568,13 @@ def _cached_page(row: tuple[Any, ...]) -> CachedPage:
         page = ExtractedPage(
             title=title,
             author=author,
-            date=_parse(published),
+            date=read_time(published),
             text=text or "",
             language=language,
             paywalled=bool(paywalled),
         )
     fetched = datetime.fromisoformat(fetched_at)
     return CachedPage(url=url, fetched_at=fetched, page=page, error=error)
+
+
+__all__ = ["CachedPage", "FeedHealth", "RunRecord", "SentEdition", "Store", "adopt_legacy_state"]
