@@ -278,23 +278,26 @@ class HostBreaker:
     def skipped_origins(self) -> frozenset[str]:
         return frozenset(self._open)
 
-    def record(self, url: str, status: str | None) -> None:
-        """Count one attempt: a success (None) closes the count, an unreachable status adds."""
+    def record(self, url: str, status: str | None) -> bool:
+        """Count one attempt: a success (None) closes the count, an unreachable status adds.
+        True when this attempt opened the breaker for the URL's origin."""
         origin = _origin(url)
         if status is None:
             self._failures.pop(origin, None)
-            return
+            return False
         if status not in _UNREACHABLE or origin in self._open:
-            return
+            return False
         self._failures[origin] += 1
-        if self._failures[origin] >= self.threshold:
-            self._open.add(origin)
-            log.warning(
-                "%s failed %d times in a row (%s): no more requests to it in this build",
-                origin,
-                self._failures[origin],
-                status,
-            )
+        if self._failures[origin] < self.threshold:
+            return False
+        self._open.add(origin)
+        log.warning(
+            "%s failed %d times in a row (%s): no more requests to it in this build",
+            origin,
+            self._failures[origin],
+            status,
+        )
+        return True
 
 
 def _origin(url: str) -> str:
@@ -352,6 +355,9 @@ class _Session:
         self.is_public = is_public
         self.validators = validators or {}
         self.limiter = _Limiter(config.concurrency, config.per_host)
+        # Requests under way by origin: when an origin's breaker opens, they are given up too,
+        # so a dead host costs one read timeout, not one more for each request already waiting.
+        self._under_way: defaultdict[str, set[asyncio.Future[Fetched]]] = defaultdict(set)
 
     async def fetch_all(self, urls: list[str], deadline: float) -> list[Fetched | FetchFailure]:
         """Every URL's result in order; what is still running at `deadline` seconds is given
@@ -422,7 +428,9 @@ class _Session:
                     if self.breaker.is_open(url):  # tried before: that failure; else not tried
                         return failure or _skipped(url)
                     async with asyncio.timeout(config.total_timeout):
-                        fetched = await self._get(open_, guarded, url)
+                        fetched = await self._attempt(open_, guarded, url)
+                if fetched is None:  # given up under way: its origin stopped answering
+                    return failure or _skipped(url)
                 self.breaker.record(url, None)
                 return fetched
             except _Retryable as error:
@@ -431,7 +439,7 @@ class _Session:
                     return failure
                 await asyncio.sleep(error.wait if error.wait is not None else _backoff(attempt))
             except (TimeoutError, httpx.TimeoutException) as error:
-                self.breaker.record(url, "timeout")
+                self._record(url, "timeout")
                 what = "took longer than" if isinstance(error, TimeoutError) else "no answer in"
                 limit = (
                     config.total_timeout if isinstance(error, TimeoutError) else config.read_timeout
@@ -443,13 +451,13 @@ class _Session:
                     return failure
                 await asyncio.sleep(_backoff(attempt))
             except FetchFailed as error:
-                self.breaker.record(url, error.status)
+                self._record(url, error.status)
                 return FetchFailure(url=url, message=str(error), status=error.status)
             except httpx.HTTPError as error:
                 # Only a connection that failed says the origin is unreachable; a malformed
                 # answer (a bad Location, a protocol error) is this URL's fault.
                 unreachable = isinstance(error, httpx.NetworkError)
-                self.breaker.record(url, "network" if unreachable else "protocol")
+                self._record(url, "network" if unreachable else "protocol")
                 detail = str(error) or type(error).__name__
                 return FetchFailure(url=url, message=f"{url}: {detail}", status="network")
             except Exception as error:
@@ -458,6 +466,32 @@ class _Session:
                 detail = f"{type(error).__name__}: {error}"
                 return FetchFailure(url=url, message=f"{url}: {detail}", status="error")
         raise AssertionError("unreachable: the last attempt always returns")  # pragma: no cover
+
+    async def _attempt(
+        self, open_: httpx.AsyncClient, guarded: httpx.AsyncClient, url: str
+    ) -> Fetched | None:
+        """One GET as a task of its own, so that the breaker can give it up (None) while it
+        waits; a cancellation of this whole fetch (the stage deadline) goes on as one."""
+        request = asyncio.ensure_future(self._get(open_, guarded, url))
+        under_way = self._under_way[_origin(url)]
+        under_way.add(request)
+        try:
+            return await request
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if request.cancelled() and current is not None and not current.cancelling():
+                return None
+            raise
+        finally:
+            under_way.discard(request)
+            if not request.done():
+                request.cancel()
+
+    def _record(self, url: str, status: str) -> None:
+        """Count a failure; when it opens the breaker, give up what is under way there."""
+        if self.breaker.record(url, status):
+            for request in self._under_way.pop(_origin(url), set()):
+                request.cancel()
 
     async def _get(self, open_: httpx.AsyncClient, guarded: httpx.AsyncClient, url: str) -> Fetched:
         """GET following redirects by hand, so every hop is validated, checked and counted."""
