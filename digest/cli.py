@@ -307,7 +307,9 @@ def extract_command(config: Config, target: str, as_json: bool) -> None:
         raise FetchError(f"{target}: only http(s) URLs or file paths can be extracted")
     else:
         body, url = http.read_local(Path(target).absolute(), config.fetch).body, None
-    page = extract.extract_page(body, url=url)
+    page = extract.extract_page_or_error((body, url))
+    if isinstance(page, DigestError):
+        raise page
     if as_json:
         fields = {
             "url": url,

@@ -68,14 +68,18 @@ def parse_feed(
         response_headers["content-location"] = base_url
     # Only the first MAX_ITEMS items are parsed: feedparser needs about 1 s per 10,000 items.
     head, item_count = first_items(data, MAX_ITEMS)
+    head = _CHARACTER_REFERENCE.sub(_allowed_reference, head)
     # A stream, never the bytes themselves: feedparser opens bytes that name a local file, so a
     # server answering "/dev/zero" would have it read a file forever.
-    parsed = feedparser.parse(
-        io.BytesIO(head),
-        response_headers=response_headers,
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
+    try:
+        parsed = feedparser.parse(
+            io.BytesIO(head),
+            response_headers=response_headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except Exception as error:  # the parser's own fault on hostile bytes: this feed fails alone
+        raise FeedError(f"{source.name}: feed could not be parsed ({_describe(error)})") from None
     warnings = _check(parsed, data, source, cut=len(head) < len(data))
     # A local feed file has no URL of its own; its channel link is the natural base.
     feed_link = base_url or parsed.feed.get("link", "")
@@ -128,6 +132,23 @@ def declares_entities(data: bytes) -> bool:
         if found != -1 and not _ELEMENT_START.search(data[:found].decode(encoding, "ignore")):
             return True
     return False
+
+
+# A numeric character reference in the feed's bytes (ASCII-compatible encodings). feedparser
+# turns one to a lone surrogate into a crash and one to a control character into that character;
+# HTML's rule maps 128-159 to the Windows-1252 characters (&#150; is a dash).
+_CHARACTER_REFERENCE = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
+
+
+def _allowed_reference(match: re.Match[bytes]) -> bytes:
+    """The reference kept, mapped (128-159) or dropped (a character no text may hold)."""
+    code = int(match.group(1), 16) if match.group(1) else int(match.group(2))
+    if 0x80 <= code <= 0x9F:
+        mapped = bytes([code]).decode("cp1252", errors="ignore")
+        return f"&#{ord(mapped)};".encode() if mapped else b""
+    if code > 0x10FFFF or not strip_forbidden_chars(chr(code)):
+        return b""
+    return match.group()
 
 
 _ITEM_START = re.compile(rb"<(?:item|entry)[\s>/]")

@@ -280,7 +280,9 @@ def test_second_build_gets_304_and_parses_nothing(tmp_path, http_server) -> None
     assert health["Schlecht"].failures == 2
 
 
-@pytest.mark.parametrize("control", ["\x01", "&#1;", "&#x1;", "\ufffe", "&#xFFFF;", "\x1b"])
+@pytest.mark.parametrize(
+    "control", ["\x01", "&#1;", "&#x1;", "\ufffe", "&#xFFFF;", "\x1b", "&#55296;", "&#xDFFF;"]
+)
 def test_a_title_with_a_control_character_loses_only_that_character(control: str) -> None:
     data = (
         f'<rss version="2.0"><channel><title>Kanal{control}</title><item>'
@@ -310,3 +312,12 @@ def test_an_item_whose_link_is_no_valid_url_is_left_out_with_a_warning(link: str
     parsed = parse_feed(data, source=SOURCE, now=NOW)
     assert [e.title for e in parsed.entries] == ["Gut"]
     assert any("1 item(s) without a title or a valid link left out" in w for w in parsed.warnings)
+
+
+def test_a_reference_to_a_windows_1252_position_is_read_as_html_reads_it() -> None:
+    data = (
+        '<rss version="2.0"><channel><title>K</title><item><title>Nato &#150; Ostflanke</title>'
+        "<link>https://e.example/a</link></item></channel></rss>"
+    ).encode()
+    (entry,) = parse_feed(data, source=SOURCE, now=NOW).entries
+    assert entry.title == "Nato – Ostflanke"
