@@ -316,8 +316,8 @@ def test_an_item_whose_link_is_no_valid_url_is_left_out_with_a_warning(link: str
 
 def test_a_reference_to_a_windows_1252_position_is_read_as_html_reads_it() -> None:
     data = (
-        '<rss version="2.0"><channel><title>K</title><item><title>Nato &#150; Ostflanke</title>'
-        "<link>https://e.example/a</link></item></channel></rss>"
-    ).encode()
+        b'<rss version="2.0"><channel><title>K</title><item><title>Nato &#150; Ostflanke</title>'
+        b"<link>https://e.example/a</link></item></channel></rss>"
+    )
     (entry,) = parse_feed(data, source=SOURCE, now=NOW).entries
     assert entry.title == "Nato – Ostflanke"
