@@ -73,13 +73,13 @@ def build(
     An edition that any recipient has is frozen: a rebuild writes it again exactly as it was
     sent, and later articles wait for the next edition. `force` (recompute the selection and key
     points) refuses such an edition unless `new_edition` starts a new one of the same date."""
-    sources = load_feed_list(feeds_path or config.feeds)
     failures: list[Failure] = []
     breaker = http.HostBreaker()  # one per build: an origin that stops answering is skipped
     with Store.open(config.state_path) as store:
         sent = _sent_edition(store, day, now, force=force, new_edition=new_edition)
         if sent is not None:
             return _keep_sent(config, sent, explain)
+        sources = load_feed_list(feeds_path or config.feeds)
         with _stage("fetch"):
             results = _fetch_feeds(sources, config, now, store, breaker)
         with _stage("parse"):
@@ -103,7 +103,7 @@ def build(
             log.info("nothing new for %s since its last build: selection and key points kept", day)
             sections, top, omitted = cached
         stories = {s.lead.url: s for section in sections for s in section.stories}
-        shown = [a.url for story in stories.values() for a in story.articles]
+        shown = {a.url for story in stories.values() for a in story.articles}
         digest = Digest(
             date=day,
             generated_at=now,
