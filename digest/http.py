@@ -30,7 +30,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -274,10 +274,6 @@ class HostBreaker:
     def is_open(self, url: str) -> bool:
         return _origin(url) in self._open
 
-    @property
-    def skipped_origins(self) -> frozenset[str]:
-        return frozenset(self._open)
-
     def record(self, url: str, status: str | None) -> bool:
         """Count one attempt: a success (None) closes the count, an unreachable status adds.
         True when this attempt opened the breaker for the URL's origin."""
@@ -343,7 +339,7 @@ class _Session:
         config: FetchConfig,
         *,
         accept: str,
-        guard: str,
+        guard: Literal["always", "never", "origin"],
         breaker: HostBreaker,
         is_public: AddressPolicy,
         validators: Mapping[str, Validators] | None = None,
@@ -440,7 +436,7 @@ class _Session:
                 await asyncio.sleep(error.wait if error.wait is not None else _backoff(attempt))
             except (TimeoutError, httpx.TimeoutException) as error:
                 self._record(url, "timeout")
-                what = "took longer than" if isinstance(error, TimeoutError) else "no answer in"
+                what = "took longer than" if isinstance(error, TimeoutError) else "no answer within"
                 limit = (
                     config.total_timeout if isinstance(error, TimeoutError) else config.read_timeout
                 )

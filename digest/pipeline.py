@@ -8,11 +8,11 @@ import json
 import logging
 import os
 import ssl
-import time as clock
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -141,7 +141,9 @@ def news_window(
     time, which is `now`, or the end of `day` when that is earlier (an edition of a past day)."""
     if since is not None:
         return since, None
-    day_end = datetime.combine(day + timedelta(days=1), time(), ZoneInfo(config.timezone))
+    day_end = datetime.combine(
+        day + timedelta(days=1), datetime.min.time(), ZoneInfo(config.timezone)
+    )
     end = min(now, day_end)
     return end - timedelta(hours=config.window_hours), end
 
@@ -553,9 +555,9 @@ def _selection_files(config: Config) -> list[tuple[str, bytes]]:
 
 @contextmanager
 def _stage(name: str) -> Iterator[None]:
-    started = clock.perf_counter()
+    started = time.perf_counter()
     yield
-    log.info("stage %s took %.2f s", name, clock.perf_counter() - started)
+    log.info("stage %s took %.2f s", name, time.perf_counter() - started)
 
 
 def send(
