@@ -9,6 +9,8 @@ next run sends that recipient the same message again, so at most one duplicate p
 duplicate carries the same Message-ID (derived from edition date, recipient and sender domain), so
 mail programs that suppress duplicate Message-IDs show it once. Nothing is ever lost silently: a
 recipient not served is recorded "failed" with the last error and counted in the run's summary.
+Every recipient of an edition reads the same letter: pipeline.send keeps it in the state before
+the first message goes out and sends exactly that to everyone after (store.freeze_edition).
 """
 
 from __future__ import annotations
