@@ -431,3 +431,17 @@ def test_a_feed_on_a_private_host_may_redirect_to_a_private_address(http_server)
     )
     (result,) = fetch_feeds([FeedSource("Intranet", outer.url("/feed.xml"))], FAST)
     assert isinstance(result, Fetched) and result.body == b"<rss>intern</rss>"
+
+
+def test_the_breaker_counts_unreachable_answers_in_a_row_per_origin() -> None:
+    breaker = http.HostBreaker()
+    breaker.record("https://tot.example/a", "dns")
+    breaker.record("https://tot.example/b", None)  # an answer in between: the count starts over
+    breaker.record("https://tot.example/c", "dns")
+    assert not breaker.is_open("https://tot.example/d")
+    assert breaker.record("https://tot.example/e", "timeout")  # two in a row: opens now
+    assert breaker.is_open("https://TOT.example:443/f")
+    assert not breaker.is_open("http://tot.example/f")  # another origin (port 80)
+    for status in ("404", "503", "too-large", "refused", "encoding", "protocol"):
+        breaker.record("https://lebt.example/x", status)  # faults of URLs, not of the origin
+    assert not breaker.is_open("https://lebt.example/y")
