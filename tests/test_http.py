@@ -376,10 +376,8 @@ def test_the_breaker_is_shared_by_the_feed_and_page_stages_of_one_build(
         [FeedSource("Stumm", f"{silent_server}/feed.xml")], config, breaker=breaker
     )
     assert isinstance(feed, FetchFailure) and feed.status == "timeout"
-    started = time.perf_counter()
     (page,) = fetch_pages([f"{silent_server}/seite"], config, allow_private=True, breaker=breaker)
-    assert isinstance(page, FetchFailure) and page.status == "skipped"
-    assert time.perf_counter() - started < 0.3
+    assert isinstance(page, FetchFailure) and page.status == "skipped"  # not even asked
 
 
 def test_errors_that_are_no_fault_of_the_origin_do_not_open_the_breaker(http_server) -> None:
