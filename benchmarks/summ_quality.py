@@ -41,6 +41,7 @@ RANDOM_SEED = 20240501
 
 @dataclass(frozen=True, slots=True)
 class DevArticle:
+    id: str
     title: str
     text: str
     reference: str
@@ -49,7 +50,7 @@ class DevArticle:
 def load_dev(path: Path) -> list[DevArticle]:
     with path.open(encoding="utf-8") as lines:
         records = [json.loads(line) for line in lines if line.strip()]
-    return [DevArticle(r["title"], r["text"], r["summary"]) for r in records]
+    return [DevArticle(r["id"], r["title"], r["text"], r["summary"]) for r in records]
 
 
 def sentences_of(article: DevArticle) -> list[str]:

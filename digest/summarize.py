@@ -1,58 +1,69 @@
-"""Article -> key points: whole sentences picked by a sumy summarizer with news-aware signals."""
+"""Article or story -> key points: whole sentences chosen by a sumy summarizer (ours by default).
+
+Every method, ours and sumy's stock ones, gets the same sumy document built from our German
+sentence splitter, tokenizer and stemmer, and the same `Budget` as its sentence count: sumy's
+summarizers accept a callable count, which here keeps the points whole, self-contained sentences
+within a word limit. Ours (`KeyPointSummarizer`) scores sentences with a linear model fitted on
+labelled articles (digest/data/keypoints.toml, written by benchmarks/summ_fit.py).
+"""
 
 from __future__ import annotations
 
 import functools
+import importlib
 import math
-import os
 import re
+import tomllib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import punkt
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
-from sumy.summarizers._summarizer import AbstractSummarizer
+from sumy.summarizers._summarizer import AbstractSummarizer, SentenceInfo
 from sumy.utils import get_stop_words
 
 from digest import nlp
 from digest.errors import SummarizeError
 
-# The budget is a ceiling on quoting other people's text, not a length to fill: an editor's teaser
-# is one to three sentences (25-30 words in the dev set), and summaries much longer than their
-# reference lose ROUGE precision faster than they gain recall. Filling 80 words with 4 points
-# scored 22.7 R-1 against 24.0 for the 2-4 points by article length (about 49 words); see
-# benchmarks/summ_quality.py, which also tells how to try other limits.
-DEFAULT_WORD_BUDGET = 80
-MIN_POINTS = 2
-MAX_POINTS = 4
+DEFAULT_METHOD = "keypoints"
+# sumy's own methods by name: module and class, imported on first use (some need numpy).
+STOCK_METHODS = {
+    "lexrank": ("sumy.summarizers.lex_rank", "LexRankSummarizer"),
+    "textrank": ("sumy.summarizers.text_rank", "TextRankSummarizer"),
+    "lsa": ("sumy.summarizers.lsa", "LsaSummarizer"),
+    "luhn": ("sumy.summarizers.luhn", "LuhnSummarizer"),
+    "edmundson": ("sumy.summarizers.edmundson", "EdmundsonSummarizer"),
+    "sumbasic": ("sumy.summarizers.sum_basic", "SumBasicSummarizer"),
+    "kl": ("sumy.summarizers.kl", "KLSummarizer"),
+    "reduction": ("sumy.summarizers.reduction", "ReductionSummarizer"),
+}
+METHODS = (DEFAULT_METHOD, *STOCK_METHODS)
+
+# A ceiling on quoting other people's text, not a length to fill for its own sake; see the
+# README's key-points table for what other limits give.
+DEFAULT_WORD_BUDGET = 60
+DEFAULT_MAX_POINTS = 4
+MAX_SENTENCES = 200  # sentences read per text: key points come from the first ones
 MAX_VERSIONS = 6  # versions of one story read for its key points, lead first
-SHORT_ARTICLE_WORDS = 400  # below: 2 points
-LONG_ARTICLE_WORDS = 1200  # from here: 4 points; 3 in between
+ANTECEDENT_STEPS = 2  # how far back a leaning sentence is traced to one that stands alone
 
 # Sentence cleaning: what is not a key point even when it scores well.
 MIN_SENTENCE_WORDS = 6
-MAX_QUOTED_SHARE = 0.6
-DUPLICATE_CONTAINMENT = 0.8
-
-# Scoring: a few interpretable signals, each scaled to [0, 1] within the article.
-POSITION_WEIGHT = 1.0
-CENTRALITY_WEIGHT = 1.0
-TITLE_WEIGHT = 1.0
-POSITION_HALF_LIFE = 2.0  # the prior halves every this many candidate sentences
-IDEAL_MAX_WORDS = 30  # longer sentences lose score in proportion
+DUPLICATE_CONTAINMENT = 0.8  # a sentence mostly contained in an earlier one is a repeat
+TITLE_CONTAINMENT = 0.7  # a sentence mostly made of the title's words repeats the title
 LEXRANK_THRESHOLD = 0.1  # tf-idf cosine above which two sentences are linked
 LEXRANK_DAMPING = 0.85
 LEXRANK_ROUNDS = 30
 
-# Selection: maximal marginal relevance under the word budget.
-REDUNDANCY_WEIGHT = 0.7
-NEAR_DUPLICATE_SIMILARITY = 0.5
+MODEL_FILE = Path(__file__).resolve().parent / "data" / "keypoints.toml"
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _TERMINAL = re.compile(r"[.!…:;]['\"“”„«»‚‘’)\]]*\s*$|['\"“”«»’)]\s*$")
-_QUOTED = re.compile(r"[„“\"»«‚‘][^„“”\"»«‚‘’]{3,}[“”\"«»‘’]")
+_ACRONYM = re.compile(r"\b[A-ZÄÖÜ]{2,}\b")
+_DIGIT = re.compile(r"\d")
 _CREDIT = re.compile(
     r"(?:^|\W)(?:foto|fotos|bild|bilder|grafik|quelle|video|audio|illustration|"
     r"photo|image|credit|source)\s*:|©|\(c\)\s|copyright",
@@ -80,6 +91,7 @@ class _Language:
     """Everything language-specific, built once per process: splitter, stop words, stems."""
 
     code: str
+    name: str
     stop_words: frozenset[str]
     split_sentences: Callable[[str], list[str]]
     stem: Callable[[str], str]
@@ -111,62 +123,94 @@ def _language(code: str) -> _Language:
             f"no summarizer for language {code!r}; supported: {sorted(_SUMY_LANGUAGE)}"
         )
     name = _SUMY_LANGUAGE[code]
-    snowball = nlp.stemmer(name)
-    stem = functools.lru_cache(maxsize=200_000)(snowball.stem)
+    stem = functools.lru_cache(maxsize=200_000)(nlp.stemmer(name).stem)
     splitter = nlp.split_sentences if code == "de" else _split_english
-    return _Language(code, frozenset(get_stop_words(name)), splitter, stem)
+    return _Language(code, name, frozenset(get_stop_words(name)), splitter, stem)
 
 
-# --- building sumy's document from our own sentences -------------------------------------------
+# --- sumy's document, built from our own sentences ----------------------------------------------
 
 
-def _paragraph_sentences(text: str, language: _Language) -> list[list[str]]:
-    """Sentences grouped by paragraph (blank-line separated), each stripped and non-empty."""
+def _paragraphs(text: str, language: _Language, room: int) -> list[list[Sentence]]:
+    """Sentences grouped by paragraph (blank-line separated), at most `room` of them."""
     paragraphs = []
     for block in _PARAGRAPH_BREAK.split(text):
+        if room <= 0:
+            break
         sentences = [s.strip() for s in language.split_sentences(block)]
-        sentences = [s for s in sentences if s]
-        if sentences:
-            paragraphs.append(sentences)
+        kept = [Sentence(s, _TOKENIZER) for s in sentences if s][:room]
+        if kept:
+            paragraphs.append(kept)
+            room -= len(kept)
     return paragraphs
 
 
 def build_document(
-    text: str, *, title: str | None = None, language: str = "de"
+    versions: Sequence[tuple[str | None, str]], *, language: str = "de"
 ) -> ObjectDocumentModel:
-    """A sumy document of `text` split by our sentence splitter; the title becomes a heading."""
+    """A sumy document of one or more versions of a story, each given as (title, text).
+
+    Each version's first paragraph opens with a heading (its title, empty when it has none), so
+    headings mark where a version begins; a version without sentences is left out.
+    """
     lang = _language(language)
-    paragraphs = [
-        Paragraph([Sentence(s, _TOKENIZER) for s in sentences])
-        for sentences in _paragraph_sentences(text, lang)
-    ]
-    if title and title.strip():
-        heading = Sentence(title, _TOKENIZER, is_heading=True)
-        first = paragraphs[0]._sentences if paragraphs else ()
-        paragraphs[:1] = [Paragraph([heading, *first])]
+    paragraphs = []
+    for title, text in versions:
+        found = _paragraphs(text or "", lang, MAX_SENTENCES)
+        if not found:
+            continue
+        heading = Sentence(title or "", _TOKENIZER, is_heading=True)
+        found[0].insert(0, heading)
+        paragraphs.extend(Paragraph(sentences) for sentences in found)
     return ObjectDocumentModel(paragraphs)
 
 
-# --- sentence cleaning --------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """Where each sentence of a document stands: its version, paragraph start, the titles."""
+
+    sentences: tuple[Sentence, ...]
+    version: tuple[int, ...]
+    paragraph_start: tuple[bool, ...]
+    titles: tuple[str, ...]
 
 
-def _quoted_share(sentence: str) -> float:
-    quoted = sum(len(m.group()) for m in _QUOTED.finditer(sentence))
-    return quoted / max(len(sentence), 1)
+def _layout(document: ObjectDocumentModel) -> _Layout:
+    version: list[int] = []
+    starts: list[bool] = []
+    titles: list[str] = []
+    for paragraph in document.paragraphs:
+        if paragraph.headings or not titles:
+            titles.append(" ".join(str(h) for h in paragraph.headings))
+        for number, _ in enumerate(paragraph.sentences):
+            version.append(len(titles) - 1)
+            starts.append(number == 0)
+    return _Layout(tuple(document.sentences), tuple(version), tuple(starts), tuple(titles))
 
 
-def is_clean_sentence(sentence: str, word_count: int) -> bool:
-    """False for fragments, bylines, agency tags, captions, reader calls, questions and quotes."""
+# --- what may be a key point --------------------------------------------------------------------
+
+
+def is_clean_sentence(sentence: str) -> bool:
+    """False for fragments, bylines, agency tags, captions, reader calls, questions, quotes
+    without their speaker and sentences leaning on the one before them."""
     stripped = sentence.strip()
     return not (
-        word_count < MIN_SENTENCE_WORDS
-        or stripped.endswith("?")
+        nlp.word_count(stripped) < MIN_SENTENCE_WORDS
+        or stripped.endswith(("?", "!"))
         or not _TERMINAL.search(stripped)
         or _CREDIT.search(stripped)
         or _BYLINE.match(stripped)
         or _AGENCY_TAG.match(stripped)
         or _READER_CALL.match(stripped)
-        or _quoted_share(stripped) > MAX_QUOTED_SHARE
+        or not nlp.quote_has_speaker(stripped)
+        or nlp.opens_with_back_reference(stripped)
+    )
+
+
+def _content_stems(words: Iterable[str], language: _Language) -> Counter[str]:
+    return Counter(
+        language.stem(w) for w in words if w not in language.stop_words and not w.isdigit()
     )
 
 
@@ -176,13 +220,171 @@ def _containment(inner: Counter[str], outer: Counter[str]) -> float:
     return sum((inner & outer).values()) / sum(inner.values())
 
 
-# --- scoring ------------------------------------------------------------------------------------
+class Budget:
+    """sumy's sentence count for one document: at most `points` whole sentences, `words` words.
+
+    sumy's summarizers call it with their sentences best-rated first and keep what it returns.
+    A sentence that is not clean, repeats the title or an earlier sentence is passed over; one
+    that leans on the sentence before it ("Er ...", "Dabei ...") is replaced by the nearest
+    sentence before it that stands alone. When nothing is eligible at all (a one-liner, a list
+    of fragments), the first sentence that fits stands in; when no sentence fits the word
+    limit, the shortest one does, whole.
+    """
+
+    def __init__(
+        self, document: ObjectDocumentModel, *, points: int, words: int, language: str = "de"
+    ) -> None:
+        if points < 1 or words < 1:
+            raise SummarizeError("key points need a limit of at least one point and one word")
+        self.points = points
+        self.words = words
+        self.language = _language(language)
+        self.layout = _layout(document)
+        sentences = [str(s) for s in self.layout.sentences]
+        self.word_counts = [nlp.word_count(s) for s in sentences]
+        self.bags = [_content_stems(s.words, self.language) for s in self.layout.sentences]
+        titles = [_content_stems(nlp.words(t), self.language) for t in self.layout.titles]
+        eligible: list[int] = []
+        leaning: list[bool] = []
+        for i, sentence in enumerate(sentences):
+            leaning.append(nlp.opens_with_back_reference(sentence))
+            title = titles[self.layout.version[i]]
+            if not is_clean_sentence(sentence):
+                continue
+            if title and _containment(self.bags[i], title) >= TITLE_CONTAINMENT:
+                continue
+            if any(_containment(self.bags[i], self.bags[j]) >= DUPLICATE_CONTAINMENT for j in eligible):
+                continue
+            eligible.append(i)
+        self.eligible = frozenset(eligible)
+        self.leaning = tuple(leaning)
+        # Sentences that may be ranked: the eligible ones and those leaning on one of them.
+        self.candidates = tuple(i for i in range(len(sentences)) if self.stand_in(i) is not None)
+
+    def stand_in(self, index: int) -> int | None:
+        """The sentence that can be a key point in place of `index`, if any."""
+        if index in self.eligible:
+            return index
+        if not self.leaning[index]:
+            return None
+        version = self.layout.version[index]
+        for back in range(index - 1, max(-1, index - 1 - ANTECEDENT_STEPS), -1):
+            if self.layout.version[back] != version:
+                return None
+            if back in self.eligible:
+                return back
+            if not self.leaning[back]:
+                return None
+        return None
+
+    def pick(
+        self,
+        ranked: Iterable[int],
+        *,
+        similar: Callable[[int, Sequence[int]], bool] | None = None,
+        enough: Callable[[int, Sequence[int]], bool] | None = None,
+    ) -> list[int]:
+        """Indices (in document order) chosen from `ranked`, best first, within the limits.
+
+        `similar(i, chosen)` passes over a sentence saying what the chosen ones say;
+        `enough(i, chosen)` stops adding points before the limits are reached.
+        """
+        chosen: list[int] = []
+        used = 0
+        for index in ranked:
+            if len(chosen) >= self.points:
+                break
+            target = self.stand_in(index)
+            if target is None or target in chosen:
+                continue
+            if used + self.word_counts[target] > self.words:
+                continue
+            if similar is not None and chosen and similar(target, chosen):
+                continue
+            if enough is not None and chosen and enough(index, chosen):
+                break
+            chosen.append(target)
+            used += self.word_counts[target]
+        if not chosen and self.word_counts:
+            chosen = [self._fallback()]
+        return sorted(chosen)
+
+    def _fallback(self) -> int:
+        pool = sorted(self.eligible) or range(len(self.word_counts))
+        fitting = [i for i in pool if self.word_counts[i] <= self.words]
+        if fitting:
+            return fitting[0]
+        return min(pool, key=lambda i: (self.word_counts[i], i))
+
+    def __call__(self, infos: Sequence[SentenceInfo]) -> list[SentenceInfo]:
+        ranked = sorted(infos, key=lambda info: (-info.rating, info.order))
+        chosen = self.pick(info.order for info in ranked)
+        rating = {info.order: info.rating for info in infos}
+        return [SentenceInfo(self.layout.sentences[i], i, rating.get(i, 0.0)) for i in chosen]
 
 
-def _content_stems(words: Iterable[str], language: _Language) -> Counter[str]:
-    return Counter(
-        language.stem(w) for w in words if w not in language.stop_words and not w.isdigit()
+# --- our scorer: features of each sentence, a fitted linear model -------------------------------
+
+FEATURES = (
+    "first",  # the first eligible sentence of its version
+    "position",  # halves every two eligible sentences
+    "relative_position",  # place among all sentences of the version, 0 to 1
+    "paragraph_start",
+    "centrality",  # LexRank among the eligible sentences, scaled to the best one
+    "centroid",  # tf-idf cosine with the whole version, scaled to the best one
+    "title",  # share of the title's content stems the sentence contains
+    "title_parts",  # the same, a stem also counting inside a compound ("Hilfe", "Hilfspaket")
+    "content_share",  # content words per word: dense sentences carry more facts
+    "specificity",  # mean rarity (idf) of the content words within the version, scaled
+    "number",  # contains a digit
+    "acronym",  # contains an all-capitals word (NATO, EU, SPD)
+    "quote",  # share of the sentence inside quotation marks
+    "short",  # fewer than 10 words
+    "length",  # words / 30, at most 2
+    "long",  # words beyond 25, per 25
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """A linear model over FEATURES with the selection settings fitted with it."""
+
+    weights: tuple[float, ...]
+    intercept: float
+    near_duplicate: float  # tf-idf cosine from which a sentence repeats a chosen one
+    min_odds: float  # a further point must score at least this share of the best one's odds
+    replace_leaning: bool  # rank leaning sentences too, standing in their antecedents
+
+    def __post_init__(self) -> None:
+        if len(self.weights) != len(FEATURES):
+            raise SummarizeError(f"model has {len(self.weights)} weights for {len(FEATURES)}")
+
+    def score(self, features: Sequence[float]) -> float:
+        total = self.intercept
+        for weight, value in zip(self.weights, features, strict=True):
+            total += weight * value
+        return total
+
+
+def model_from_data(data: dict[str, Any]) -> Model:
+    """A Model from the tables of keypoints.toml; the feature names must be ours, in order."""
+    names = tuple(data["features"]["names"])
+    if names != FEATURES:
+        raise SummarizeError(f"the key-point model is for other features: {names}")
+    selection = data["selection"]
+    return Model(
+        weights=tuple(float(w) for w in data["features"]["weights"]),
+        intercept=float(data["features"]["intercept"]),
+        near_duplicate=float(selection["near_duplicate"]),
+        min_odds=float(selection["min_odds"]),
+        replace_leaning=bool(selection["replace_leaning"]),
     )
+
+
+@functools.cache
+def shipped_model() -> Model:
+    with MODEL_FILE.open("rb") as handle:
+        return model_from_data(tomllib.load(handle))
 
 
 def _tfidf(bags: Sequence[Counter[str]]) -> list[dict[str, float]]:
@@ -201,6 +403,24 @@ def _tfidf(bags: Sequence[Counter[str]]) -> list[dict[str, float]]:
     return vectors
 
 
+def _idf(bags: Sequence[Counter[str]]) -> dict[str, float]:
+    frequency: Counter[str] = Counter()
+    for bag in bags:
+        frequency.update(bag.keys())
+    return {t: math.log(1 + len(bags) / f) for t, f in frequency.items()}
+
+
+def _mean_idf(bag: Counter[str], idf: dict[str, float]) -> float:
+    return sum(idf[t] for t in bag) / len(bag) if bag else 0.0
+
+
+def _parts_found(parts: Sequence[str], words: Sequence[str]) -> float:
+    """Share of `parts` (title stems) found inside some word of the sentence."""
+    if not parts:
+        return 0.0
+    return sum(1 for part in parts if any(part in word for word in words)) / len(parts)
+
+
 def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
@@ -208,11 +428,7 @@ def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
 
 
 def _lexrank(vectors: Sequence[dict[str, float]]) -> list[float]:
-    """LexRank with a damping factor: stationary rank over the graph of similar sentences.
-
-    Sums run in list order, so the result is the same in every process (sumy's own LexRank
-    sums over sets, whose order changes with the hash seed).
-    """
+    """LexRank with a damping factor; sums run in list order, so every process agrees."""
     count = len(vectors)
     links = [
         [j for j in range(count) if j != i and _cosine(vectors[i], vectors[j]) > LEXRANK_THRESHOLD]
@@ -234,265 +450,184 @@ def _scaled(values: Sequence[float]) -> list[float]:
     return [v / top if top > 0 else 0.0 for v in values]
 
 
-def _position_prior(ordinal: int) -> float:
-    return 0.5 ** (ordinal / POSITION_HALF_LIFE)
-
-
-def _length_factor(word_count: int) -> float:
-    return min(1.0, IDEAL_MAX_WORDS / word_count) if word_count else 0.0
+def _quoted_share(sentence: str) -> float:
+    quoted = sum(len(q) for q in nlp.quotations(sentence))
+    return quoted / max(len(sentence), 1)
 
 
 @dataclass(frozen=True, slots=True)
-class _Candidate:
-    index: int  # position among all sentences of the document
-    text: str
-    word_count: int
-    vector: dict[str, float]
-    score: float
+class Scored:
+    """The candidate sentences of a document with their features and tf-idf vectors."""
+
+    indices: tuple[int, ...]
+    features: tuple[tuple[float, ...], ...]
+    vectors: dict[int, dict[str, float]]
 
 
-def _score_candidates(
-    sentences: Sequence[str], title: str | None, language: _Language
-) -> tuple[list[_Candidate], list[int]]:
-    """Scored clean candidates, and the indices of all sentences (fallback when none is clean)."""
-    tokens = [nlp.words(s) for s in sentences]
-    bags = [_content_stems(t, language) for t in tokens]
-    vectors = _tfidf(bags)
-    clean: list[int] = []
-    for i, (sentence, bag) in enumerate(zip(sentences, bags, strict=True)):
-        if not is_clean_sentence(sentence, len(tokens[i])):
+def sentence_features(budget: Budget) -> Scored:
+    """FEATURES of every candidate sentence, each version of the document scored on its own."""
+    layout = budget.layout
+    candidate_set = set(budget.candidates)
+    indices: list[int] = []
+    rows: list[tuple[float, ...]] = []
+    vectors: dict[int, dict[str, float]] = {}
+    for version, title in enumerate(layout.titles):
+        members = [i for i, v in enumerate(layout.version) if v == version]
+        candidates = [i for i in members if i in candidate_set]
+        if not candidates:
             continue
-        if any(_containment(bag, bags[j]) >= DUPLICATE_CONTAINMENT for j in clean):
-            continue
-        clean.append(i)
-    if not clean:
-        return [], list(range(len(sentences)))
-    centrality = _scaled(_lexrank([vectors[i] for i in clean]))
-    title_bag = _content_stems(nlp.words(title), language) if title else Counter()
-    title_overlap = _scaled([_containment(title_bag, bags[i]) if title_bag else 0.0 for i in clean])
-    candidates = []
-    for ordinal, i in enumerate(clean):
-        relevance = (
-            POSITION_WEIGHT * _position_prior(ordinal)
-            + CENTRALITY_WEIGHT * centrality[ordinal]
-            + TITLE_WEIGHT * title_overlap[ordinal]
-        )
-        score = round(relevance * _length_factor(len(tokens[i])), 9)
-        candidates.append(_Candidate(i, sentences[i], len(tokens[i]), vectors[i], score))
-    return candidates, clean
-
-
-def points_for_length(word_count: int) -> int:
-    """How many key points an article of `word_count` words deserves: 2 to 4."""
-    if word_count < SHORT_ARTICLE_WORDS:
-        return MIN_POINTS
-    if word_count < LONG_ARTICLE_WORDS:
-        return 3
-    return MAX_POINTS
-
-
-def _select(candidates: Sequence[_Candidate], count: int, word_budget: int) -> list[_Candidate]:
-    """Greedy maximal marginal relevance: best score minus redundancy, skipping near-duplicates."""
-    chosen: list[_Candidate] = []
-    taken: set[int] = set()
-    used = 0
-    while len(chosen) < count:
-        best: tuple[float, int] | None = None
-        best_candidate = None
-        for candidate in candidates:
-            if candidate.index in taken or used + candidate.word_count > word_budget:
-                continue
-            overlap = max((_cosine(candidate.vector, c.vector) for c in chosen), default=0.0)
-            if overlap >= NEAR_DUPLICATE_SIMILARITY:
-                continue
-            key = (round(candidate.score - REDUNDANCY_WEIGHT * overlap, 9), -candidate.index)
-            if best is None or key > best:
-                best, best_candidate = key, candidate
-        if best_candidate is None:
-            break
-        chosen.append(best_candidate)
-        taken.add(best_candidate.index)
-        used += best_candidate.word_count
-    return chosen
-
-
-def _fallback(candidates: Sequence[_Candidate]) -> _Candidate:
-    """When no candidate fits the budget: the shortest of the well-scored ones (never cut)."""
-    top = max(c.score for c in candidates)
-    return min(
-        (c for c in candidates if c.score >= 0.5 * top), key=lambda c: (c.word_count, c.index)
-    )
+        tfidf = _tfidf([budget.bags[i] for i in members])
+        tfidf_idf = _idf([budget.bags[i] for i in members])
+        vector_of = dict(zip(members, tfidf, strict=True))
+        centroid: Counter[str] = Counter()
+        for vector in tfidf:
+            centroid.update(vector)
+        centroid_vector = dict(centroid)
+        centrality = _scaled(_lexrank([vector_of[i] for i in candidates]))
+        to_centroid = _scaled([_cosine(vector_of[i], centroid_vector) for i in candidates])
+        title_bag = _content_stems(nlp.words(title), budget.language)
+        title_parts = [t for t in title_bag if len(t) >= 4]
+        specificity = _scaled([_mean_idf(budget.bags[i], tfidf_idf) for i in candidates])
+        span = max(1, len(members) - 1)
+        for ordinal, i in enumerate(candidates):
+            text = str(layout.sentences[i])
+            words = budget.word_counts[i]
+            sentence_words = layout.sentences[i].words
+            rows.append(
+                (
+                    1.0 if ordinal == 0 else 0.0,
+                    0.5 ** (ordinal / 2),
+                    (i - members[0]) / span,
+                    1.0 if layout.paragraph_start[i] else 0.0,
+                    centrality[ordinal],
+                    to_centroid[ordinal],
+                    _containment(title_bag, budget.bags[i]) if title_bag else 0.0,
+                    _parts_found(title_parts, sentence_words),
+                    sum(budget.bags[i].values()) / max(1, words),
+                    specificity[ordinal],
+                    1.0 if _DIGIT.search(text) else 0.0,
+                    1.0 if _ACRONYM.search(text) else 0.0,
+                    _quoted_share(text),
+                    1.0 if words < 10 else 0.0,
+                    min(words / 30, 2.0),
+                    max(0, words - 25) / 25,
+                )
+            )
+            indices.append(i)
+            vectors[i] = vector_of[i]
+    return Scored(tuple(indices), tuple(rows), vectors)
 
 
 class KeyPointSummarizer(AbstractSummarizer):
-    """A sumy summarizer: position prior, LexRank, title overlap; MMR under a word budget."""
+    """Our sumy summarizer: a fitted linear score of each sentence, then the Budget's rules with
+    near-duplicates passed over and no further point much weaker than the best one."""
 
-    def __init__(self, language: str = "de", *, word_budget: int = DEFAULT_WORD_BUDGET) -> None:
+    def __init__(self, language: str = "de", *, model: Model | None = None) -> None:
         self._language = _language(language)
         super().__init__(self._language.stem)
-        self.word_budget = word_budget
+        self.model = model or shipped_model()
 
-    def __call__(self, document: ObjectDocumentModel, sentences_count: int) -> tuple[Sentence, ...]:
-        sentences = document.sentences
-        title = " ".join(str(h) for h in document.headings) or None
-        chosen = _choose(
-            [str(s) for s in sentences], title, sentences_count, self.word_budget, self._language
+    def __call__(self, document: ObjectDocumentModel, sentences_count: Any) -> tuple[Sentence, ...]:
+        budget = (
+            sentences_count
+            if isinstance(sentences_count, Budget)
+            else Budget(
+                document,
+                points=int(sentences_count),
+                words=DEFAULT_WORD_BUDGET,
+                language=self._language.code,
+            )
         )
-        return tuple(sentences[i] for i in chosen)
+        return tuple(budget.layout.sentences[i] for i in self.choose(budget))
+
+    def choose(self, budget: Budget, scored: Scored | None = None) -> list[int]:
+        """Indices of the chosen sentences, in document order."""
+        scored = scored or sentence_features(budget)
+        score = {
+            i: self.model.score(f)
+            for i, f in zip(scored.indices, scored.features, strict=True)
+            if self.model.replace_leaning or i in budget.eligible
+        }
+        ranked = sorted(score, key=lambda i: (-score[i], i))
+        vectors = scored.vectors
+        near = self.model.near_duplicate
+
+        def similar(i: int, chosen: Sequence[int]) -> bool:
+            return any(_cosine(vectors[i], vectors[j]) >= near for j in chosen)
+
+        top = score[ranked[0]] if ranked else 0.0
+
+        def enough(i: int, chosen: Sequence[int]) -> bool:
+            return math.exp(score[i] - top) < self.model.min_odds
+
+        return budget.pick(ranked, similar=similar, enough=enough)
 
 
-def _choose(
-    sentences: Sequence[str], title: str | None, count: int, word_budget: int, language: _Language
-) -> list[int]:
-    """Indices (in article order) of the chosen key-point sentences; at least one."""
-    if not sentences:
-        return []
-    candidates, clean = _score_candidates(sentences, title, language)
-    if not candidates:  # nothing passed cleaning: a one-liner or a list of fragments
-        return [min(clean, key=lambda i: (len(nlp.words(sentences[i])) > word_budget, i))]
-    chosen = _select(candidates, count, word_budget) or [_fallback(candidates)]
-    return sorted(c.index for c in chosen)
+# --- the summarizers by name, and the calls the pipeline makes ----------------------------------
 
 
-# --- public interface ---------------------------------------------------------------------------
+@functools.cache
+def summarizer(method: str = DEFAULT_METHOD, language: str = "de") -> AbstractSummarizer:
+    """The summarizer of `method` for `language`, built once, with our stemmer and stop words."""
+    lang = _language(language)
+    if method == DEFAULT_METHOD:
+        return KeyPointSummarizer(language)
+    if method not in STOCK_METHODS:
+        raise SummarizeError(f"unknown summarize method {method!r}; known: {', '.join(METHODS)}")
+    module, name = STOCK_METHODS[method]
+    stock: Any = getattr(importlib.import_module(module), name)(lang.stem)
+    if method == "edmundson":
+        # Title and location only: the cue and key methods need hand-made word lists.
+        stock = stock.__class__(
+            lang.stem, cue_weight=0.0, key_weight=0.0, title_weight=1.0, location_weight=1.0
+        )
+        stock.null_words = lang.stop_words
+    else:
+        stock.stop_words = lang.stop_words
+    return stock
 
 
-def _require_text(text: str) -> None:
-    if not text or not text.strip():
+def story_key_points(
+    versions: Sequence[tuple[str | None, str]],
+    *,
+    max_points: int = DEFAULT_MAX_POINTS,
+    language: str = "de",
+    word_budget: int = DEFAULT_WORD_BUDGET,
+    method: str = DEFAULT_METHOD,
+) -> list[str]:
+    """Key points of a story told in one or more (title, text) versions, lead version first.
+
+    Whole sentences in (version, text) order, at most `max_points` and `word_budget` words, none
+    repeating another; at least one. Raises SummarizeError when no version has a sentence.
+    """
+    usable = [(title, text) for title, text in versions if text and text.strip()][:MAX_VERSIONS]
+    if not usable:
         raise SummarizeError("cannot summarise an empty text: the article has no words")
+    chosen_summarizer = summarizer(method, language)
+    document = build_document(usable, language=language)
+    if not document.sentences:
+        raise SummarizeError("cannot summarise the text: no sentence found in it")
+    budget = Budget(document, points=max_points, words=word_budget, language=language)
+    return [str(s) for s in chosen_summarizer(document, budget)]
 
 
 def key_points(
     text: str,
     *,
     title: str | None = None,
-    max_points: int = 3,
+    max_points: int = DEFAULT_MAX_POINTS,
     language: str = "de",
     word_budget: int = DEFAULT_WORD_BUDGET,
+    method: str = DEFAULT_METHOD,
 ) -> list[str]:
-    """2 to `max_points` whole sentences of `text`, in article order, within `word_budget` words.
+    """Whole sentences of `text`, in text order: at most `max_points` and `word_budget` words.
 
-    Fewer points when the article is short or its sentences are long; never fewer than one.
-    Raises SummarizeError for an empty text.
+    Raises SummarizeError for an empty text or an unknown language or method.
     """
-    _require_text(text)
-    lang = _language(language)
-    sentences = [s for paragraph in _paragraph_sentences(text, lang) for s in paragraph]
-    if not sentences:
-        raise SummarizeError("cannot summarise the text: no sentence found in it")
-    count = max(1, min(max_points, points_for_length(len(nlp.words(text)))))
-    return [sentences[i] for i in _choose(sentences, title, count, word_budget, lang)]
-
-
-def story_key_points(
-    versions: Sequence[tuple[str | None, str]],
-    *,
-    max_points: int = 3,
-    language: str = "de",
-    word_budget: int = DEFAULT_WORD_BUDGET,
-) -> list[str]:
-    """Key points for one story told by several outlets, lead version first; no fact twice.
-
-    Each version's sentences are scored within that version; a sentence also earns credit for
-    being backed by the other versions. Chosen points come out in (version, article) order, and a
-    sentence too similar to one already chosen is skipped.
-    """
-    # The lead and a few more versions carry every fact worth a key point; comparing sentences
-    # across all versions is quadratic, so a story told by dozens of sites stays cheap.
-    usable = [(title, text) for title, text in versions if text and text.strip()][:MAX_VERSIONS]
-    if not usable:
-        raise SummarizeError("cannot summarise a story without text in any version")
-    lang = _language(language)
-    pooled: list[tuple[int, _Candidate]] = []
-    fallback: list[str] = []
-    for number, (title, text) in enumerate(usable):
-        sentences = [s for paragraph in _paragraph_sentences(text, lang) for s in paragraph]
-        candidates, _ = _score_candidates(sentences, title, lang)
-        pooled.extend((number, c) for c in candidates)
-        fallback.extend(sentences[:1])
-    if not pooled:
-        if not fallback:
-            raise SummarizeError("cannot summarise the story: no sentence found in any version")
-        return fallback[:1]
-    support = _cross_version_support(pooled)
-    lead_bonus = {number: 1.0 / (1 + number) for number in range(len(usable))}
-    merged = [
-        _Candidate(
-            index=position,
-            text=c.text,
-            word_count=c.word_count,
-            vector=c.vector,
-            score=round(c.score * (0.5 + 0.5 * lead_bonus[number]) + support[position], 9),
-        )
-        for position, (number, c) in enumerate(pooled)
-    ]
-    total_words = sum(c.word_count for c in merged)
-    count = max(1, min(max_points, points_for_length(total_words // len(usable))))
-    chosen = _select(merged, count, word_budget) or [_fallback(merged)]
-    return [c.text for c in sorted(chosen, key=lambda c: c.index)]
-
-
-def _cross_version_support(pooled: Sequence[tuple[int, _Candidate]]) -> list[float]:
-    """For each sentence, the best similarity to a sentence of another version (0 when alone)."""
-    support = []
-    for number, candidate in pooled:
-        backing = [_cosine(candidate.vector, other.vector) for n, other in pooled if n != number]
-        support.append(0.5 * max(backing, default=0.0))
-    return support
-
-
-# --- many articles ------------------------------------------------------------------------------
-
-SummaryRequest = tuple[str | None, str]
-SummaryResult = list[str] | SummarizeError
-
-IN_PROCESS_LIMIT = 64  # fewer articles than this are summarised without starting processes
-
-
-def _summarise_one(
-    item: SummaryRequest, max_points: int, language: str, word_budget: int
-) -> SummaryResult:
-    title, text = item
-    try:
-        return key_points(
-            text, title=title, max_points=max_points, language=language, word_budget=word_budget
-        )
-    except SummarizeError as error:
-        return error
-
-
-def _summarise_chunk(
-    chunk: Sequence[SummaryRequest], max_points: int, language: str, word_budget: int
-) -> list[SummaryResult]:
-    return [_summarise_one(item, max_points, language, word_budget) for item in chunk]
-
-
-def key_points_many(
-    items: Sequence[SummaryRequest],
-    *,
-    max_points: int = 3,
-    language: str = "de",
-    word_budget: int = DEFAULT_WORD_BUDGET,
-    processes: int | None = None,
-) -> list[SummaryResult]:
-    """Key points for many (title, text) articles, in input order, using every core.
-
-    An article that cannot be summarised yields its SummarizeError in its place instead of
-    stopping the others. Small inputs (or processes=1) stay in this process; results are
-    identical either way.
-    """
-    _language(language)  # fail early on an unsupported language
-    workers = processes or os.cpu_count() or 1
-    if workers <= 1 or len(items) < IN_PROCESS_LIMIT:
-        return _summarise_chunk(items, max_points, language, word_budget)
-    chunk_size = max(8, math.ceil(len(items) / (workers * 4)))
-    chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
-    results: list[SummaryResult] = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        jobs = [
-            pool.submit(_summarise_chunk, chunk, max_points, language, word_budget)
-            for chunk in chunks
-        ]
-        for job in jobs:
-            results.extend(job.result())
-    return results
+    return story_key_points(
+        [(title, text)],
+        max_points=max_points,
+        language=language,
+        word_budget=word_budget,
+        method=method,
+    )
