@@ -223,7 +223,7 @@ def model_toml(model: Model, setting: Setting, tuning_count: int) -> str:
     def number(value: float) -> str:
         return repr(float(value))
 
-    weights = ",\n".join(f"    {number(w)},  # {name}" for name, w in zip(FEATURES, model.weights))
+    weights = "\n".join(f"    {number(w)},  # {name}" for name, w in zip(FEATURES, model.weights))
     names = ", ".join(f'"{name}"' for name in FEATURES)
     return (
         "# The key-point model: written by benchmarks/summ_fit.py (--write), do not edit by hand.\n"
