@@ -21,13 +21,14 @@ import hashlib
 import itertools
 import math
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._rouge import greedy_oracle, score
+from benchmarks._rouge import greedy_oracle, rouge_tokens, score
 from benchmarks.summ_quality import DEV_SET, DevArticle, load_dev
 from digest import nlp
 from digest.summarize import (
@@ -46,10 +47,10 @@ from digest.summarize import (
 FOLDS = 5
 HELD_ASIDE_FOLD = 0
 NEWTON_ROUNDS = 30
-TARGETS = ("oracle", "soft")
-L2_GRID = (0.3, 1.0, 3.0, 10.0)
-NEAR_DUPLICATE_GRID = (0.3, 0.5, 0.7)
-MIN_ODDS_GRID = (0.0, 0.1, 0.2, 0.35, 0.5)
+TARGETS = ("oracle", "soft", "precision")
+L2_GRID = (0.1, 0.3, 1.0, 3.0)
+NEAR_DUPLICATE_GRID = (0.2, 0.3, 0.5)
+MIN_ODDS_GRID = (0.0, 0.1, 0.15, 0.2, 0.25, 0.35, 0.5)
 REPLACE_GRID = (False, True)
 
 
@@ -66,6 +67,7 @@ class Prepared:
     scored: Scored
     oracle: tuple[float, ...]  # 1 for the greedy oracle's sentences
     soft: tuple[float, ...]  # the sentence's own ROUGE-1 F1, scaled to the article's best
+    precision: tuple[float, ...]  # share of the sentence's stems found in the reference
 
 
 def prepare(article: DevArticle) -> Prepared:
@@ -76,12 +78,18 @@ def prepare(article: DevArticle) -> Prepared:
     chosen = set(greedy_oracle(sentences, article.reference))
     alone = [score(sentences[i], article.reference, stem=True).rouge1 for i in scored.indices]
     top = max(alone, default=0.0) or 1.0
+    reference = Counter(rouge_tokens(article.reference, stem=True))
+    precision = []
+    for i in scored.indices:
+        tokens = Counter(rouge_tokens(sentences[i], stem=True))
+        precision.append(sum((tokens & reference).values()) / max(1, sum(tokens.values())))
     return Prepared(
         article,
         budget,
         scored,
         tuple(1.0 if i in chosen else 0.0 for i in scored.indices),
         tuple(value / top for value in alone),
+        tuple(precision),
     )
 
 
@@ -150,7 +158,7 @@ def fit_model(prepared: Sequence[Prepared], setting: Setting) -> Model:
     rows: list[tuple[float, ...]] = []
     targets: list[float] = []
     for item in prepared:
-        labels = item.oracle if setting.target == "oracle" else item.soft
+        labels = getattr(item, setting.target)
         for index, features, label in zip(
             item.scored.indices, item.scored.features, labels, strict=True
         ):
