@@ -83,6 +83,13 @@ _READER_CALL = re.compile(
     r"read more|click|subscribe|sign up|follow us)\b",
     re.IGNORECASE,
 )
+# Page furniture that extraction lets through: consent notices, embeds, subscriptions.
+_FURNITURE = re.compile(
+    r"\b(?:klicken|klick|anklicken|cookies?|javascript|newsletter|datenschutzerklärung|"
+    r"drittanbieter\w*|externe[nr]? inhalte?|nachgeladen|abonnieren|abonnement|"
+    r"click|subscribe|newsletter)\b",
+    re.IGNORECASE,
+)
 _SUMY_LANGUAGE = {"de": "german", "en": "english"}
 
 
@@ -192,8 +199,9 @@ def _layout(document: ObjectDocumentModel) -> _Layout:
 
 
 def is_clean_sentence(sentence: str) -> bool:
-    """False for fragments, bylines, agency tags, captions, reader calls, questions, quotes
-    without their speaker and sentences leaning on the one before them."""
+    """False for fragments, bylines, agency tags, captions, reader calls, page furniture,
+    questions, exclamations, quotes without their speaker and sentences leaning on the one
+    before them."""
     stripped = sentence.strip()
     return not (
         nlp.word_count(stripped) < MIN_SENTENCE_WORDS
@@ -203,6 +211,7 @@ def is_clean_sentence(sentence: str) -> bool:
         or _BYLINE.match(stripped)
         or _AGENCY_TAG.match(stripped)
         or _READER_CALL.match(stripped)
+        or _FURNITURE.search(stripped)
         or not nlp.quote_has_speaker(stripped)
         or nlp.opens_with_back_reference(stripped)
     )
