@@ -371,7 +371,6 @@ _SPEECH_CUES = frozenset(
     )
 )
 _PERSONAL_PRONOUNS = frozenset(_word_list("er sie es ich wir ihr du man"))
-_CAPITALISED = re.compile(r"\b[A-ZÄÖÜ]\w+")
 
 
 def quotations(sentence: str) -> list[str]:
@@ -382,8 +381,9 @@ def quotations(sentence: str) -> list[str]:
 def quote_has_speaker(sentence: str) -> bool:
     """Whether a sentence quoting someone also names who said it (not just "sagte er").
 
-    True for sentences without a quotation. Outside the quotes there must be a speech cue
-    ("sagte", "so", "laut" ...) and a capitalised word that is not a personal pronoun.
+    True for sentences without a quotation. Outside the quotes a speech cue ("sagte", "so",
+    "laut" ...) must stand next to a name or noun: within the three words after it (unless
+    the first is a personal pronoun) or right before it ("Müller sagte").
     """
     quoted = quotations(sentence)
     if not quoted:
@@ -391,6 +391,17 @@ def quote_has_speaker(sentence: str) -> bool:
     rest = sentence
     for quote in quoted:
         rest = rest.replace(quote, " ")
-    if not any(w in _SPEECH_CUES for w in words(rest)):
-        return False
-    return any(w.lower() not in _PERSONAL_PRONOUNS for w in _CAPITALISED.findall(rest))
+    tokens = _TOKEN.findall(rest)
+
+    def named(token: str) -> bool:
+        return token[:1].isupper() and token.lower() not in _PERSONAL_PRONOUNS
+
+    for k, token in enumerate(tokens):
+        if token.lower() not in _SPEECH_CUES:
+            continue
+        after = tokens[k + 1 : k + 4]
+        if after and after[0].lower() in _PERSONAL_PRONOUNS:
+            continue
+        if any(named(t) for t in after) or (k > 0 and named(tokens[k - 1])):
+            return True
+    return False

@@ -229,6 +229,12 @@ def _containment(inner: Counter[str], outer: Counter[str]) -> float:
     return sum((inner & outer).values()) / sum(inner.values())
 
 
+def _set_containment(inner: frozenset[str], outer: frozenset[str]) -> float:
+    if not inner:
+        return 1.0
+    return len(inner & outer) / len(inner)
+
+
 class Budget:
     """sumy's sentence count for one document: at most `points` whole sentences, `words` words.
 
@@ -252,6 +258,7 @@ class Budget:
         sentences = [str(s) for s in self.layout.sentences]
         self.word_counts = [nlp.word_count(s) for s in sentences]
         self.bags = [_content_stems(s.words, self.language) for s in self.layout.sentences]
+        stems = [frozenset(bag) for bag in self.bags]
         titles = [_content_stems(nlp.words(t), self.language) for t in self.layout.titles]
         eligible: list[int] = []
         leaning: list[bool] = []
@@ -262,7 +269,7 @@ class Budget:
                 continue
             if title and _containment(self.bags[i], title) >= TITLE_CONTAINMENT:
                 continue
-            if any(_containment(self.bags[i], self.bags[j]) >= DUPLICATE_CONTAINMENT for j in eligible):
+            if any(_set_containment(stems[i], stems[j]) >= DUPLICATE_CONTAINMENT for j in eligible):
                 continue
             eligible.append(i)
         self.eligible = frozenset(eligible)
@@ -439,10 +446,17 @@ def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
 def _lexrank(vectors: Sequence[dict[str, float]]) -> list[float]:
     """LexRank with a damping factor; sums run in list order, so every process agrees."""
     count = len(vectors)
-    links = [
-        [j for j in range(count) if j != i and _cosine(vectors[i], vectors[j]) > LEXRANK_THRESHOLD]
-        for i in range(count)
-    ]
+    postings: dict[str, list[tuple[int, float]]] = {}
+    for i, vector in enumerate(vectors):
+        for term, value in vector.items():
+            postings.setdefault(term, []).append((i, value))
+    links = []
+    for i, vector in enumerate(vectors):
+        dots: dict[int, float] = {}
+        for term, value in vector.items():
+            for j, other in postings[term]:
+                dots[j] = dots.get(j, 0.0) + value * other
+        links.append(sorted(j for j, dot in dots.items() if j != i and dot > LEXRANK_THRESHOLD))
     rank = [1.0 / count] * count
     for _ in range(LEXRANK_ROUNDS):
         spread = sum(rank[i] for i in range(count) if not links[i]) / count
