@@ -231,7 +231,9 @@ def model_toml(model: Model, setting: Setting, tuning_count: int) -> str:
     def number(value: float) -> str:
         return repr(float(value))
 
-    weights = "\n".join(f"    {number(w)},  # {name}" for name, w in zip(FEATURES, model.weights))
+    weights = "\n".join(
+        f"    {number(w)},  # {name}" for name, w in zip(FEATURES, model.weights, strict=True)
+    )
     names = ", ".join(f'"{name}"' for name in FEATURES)
     return (
         "# The key-point model: written by benchmarks/summ_fit.py (--write), do not edit by hand.\n"
@@ -306,7 +308,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(row("tuning, lead-3", rouge_of(tuning, [lead3(i) for i in tuning])))
     print(row("tuning, ours, 4-fold CV", results[best]))
     print(row("held aside, lead-3", rouge_of(aside, [lead3(i) for i in aside])))
-    print(row("held aside, ours (fit on tuning)", rouge_of(aside, [summarise(i, model) for i in aside])))
+    print(
+        row(
+            "held aside, ours (fit on tuning)",
+            rouge_of(aside, [summarise(i, model) for i in aside]),
+        )
+    )
     print(f"chosen: {best}")
     ranked = sorted(settings, key=lambda s: -sum(results[s][:3]))
     print("next best settings (CV R-1 R-2 R-L words):")

@@ -154,7 +154,9 @@ def paired_bootstrap(gains: Sequence[float]) -> tuple[float, float]:
     """95 % interval of the mean of per-article gains, resampling articles."""
     rng = random.Random(RANDOM_SEED)
     n = len(gains)
-    means = sorted(sum(gains[rng.randrange(n)] for _ in range(n)) / n for _ in range(BOOTSTRAP_SAMPLES))
+    means = sorted(
+        sum(gains[rng.randrange(n)] for _ in range(n)) / n for _ in range(BOOTSTRAP_SAMPLES)
+    )
     return means[int(0.025 * BOOTSTRAP_SAMPLES)], means[int(0.975 * BOOTSTRAP_SAMPLES) - 1]
 
 
@@ -219,7 +221,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for k, metric in enumerate(("R-1", "R-2", "R-L")):
         verdict = ">=" if ours_row.stemmed[k] >= lead_row.stemmed[k] else "<"
-        print(f"{metric}: ours {ours_row.stemmed[k]:.2f} {verdict} lead-3 {lead_row.stemmed[k]:.2f}")
+        print(
+            f"{metric}: ours {ours_row.stemmed[k]:.2f} {verdict} lead-3 {lead_row.stemmed[k]:.2f}"
+        )
     aside = held_aside(articles)
     aside_rows = [evaluate(name, systems[name], aside) for name in ("ours (keypoints)", "lead-3")]
     print(f"\nheld aside (fold 0, {len(aside)} articles never fitted or tuned on):")

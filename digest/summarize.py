@@ -161,7 +161,7 @@ def build_document(
     headings mark where a version begins; a version without sentences is left out.
     """
     lang = _language(language)
-    paragraphs = []
+    paragraphs: list[Paragraph] = []
     for title, text in versions:
         found = _paragraphs(text or "", lang, MAX_SENTENCES)
         if not found:
@@ -502,10 +502,10 @@ def sentence_features(budget: Budget) -> Scored:
         tfidf = _tfidf([budget.bags[i] for i in members])
         tfidf_idf = _idf([budget.bags[i] for i in members])
         vector_of = dict(zip(members, tfidf, strict=True))
-        centroid: Counter[str] = Counter()
+        centroid_vector: dict[str, float] = {}
         for vector in tfidf:
-            centroid.update(vector)
-        centroid_vector = dict(centroid)
+            for term, value in vector.items():
+                centroid_vector[term] = centroid_vector.get(term, 0.0) + value
         centrality = _scaled(_lexrank([vector_of[i] for i in candidates]))
         to_centroid = _scaled([_cosine(vector_of[i], centroid_vector) for i in candidates])
         title_bag = _content_stems(nlp.words(title), budget.language)

@@ -198,7 +198,10 @@ def test_a_point_leaning_on_the_sentence_before_gives_way_to_that_sentence() -> 
     )
     points = key_points(text, title="Gemeinsame Flugabwehr für Europa und die Ukraine")
     assert not any(p.startswith("Dabei") for p in points)
-    assert "Die beiden Politiker sprachen über die Lage der Flugabwehr in Europa und die Ukraine." in points
+    assert (
+        "Die beiden Politiker sprachen über die Lage der Flugabwehr in Europa und die Ukraine."
+        in points
+    )
 
 
 def test_no_point_repeats_the_title() -> None:
