@@ -46,6 +46,7 @@ METHODS = (DEFAULT_METHOD, *STOCK_METHODS)
 # README's key-points table for what other limits give.
 DEFAULT_WORD_BUDGET = 60
 DEFAULT_MAX_POINTS = 4
+MIN_POINTS = 2  # the design card's 2-4 key points: one only when one sentence is eligible
 MAX_SENTENCES = 200  # sentences read per text: key points come from the first ones
 MAX_VERSIONS = 6  # versions of one story read for its key points, lead first
 ANTECEDENT_STEPS = 2  # how far back a leaning sentence is traced to one that stands alone
@@ -241,9 +242,11 @@ class Budget:
     sumy's summarizers call it with their sentences best-rated first and keep what it returns.
     A sentence that is not clean, repeats the title or an earlier sentence is passed over; one
     that leans on the sentence before it ("Er ...", "Dabei ...") is replaced by the nearest
-    sentence before it that stands alone. When nothing is eligible at all (a one-liner, a list
-    of fragments), the first sentence that fits stands in; when no sentence fits the word
-    limit, the shortest one does, whole.
+    sentence before it that stands alone. A document with two eligible sentences or more gets
+    at least two points (when `points` allows): within the word limit when some pair fits it,
+    else the two shortest eligible sentences, whole, even beyond it.
+    When nothing is eligible at all (a one-liner, a list of fragments), the first sentence that
+    fits stands in; when no sentence fits the word limit, the shortest one does, whole.
     """
 
     def __init__(
@@ -252,6 +255,7 @@ class Budget:
         if points < 1 or words < 1:
             raise SummarizeError("key points need a limit of at least one point and one word")
         self.points = points
+        self.least = min(MIN_POINTS, points)
         self.words = words
         self.language = _language(language)
         self.layout = _layout(document)
@@ -303,8 +307,10 @@ class Budget:
         """Indices (in document order) chosen from `ranked`, best first, within the limits.
 
         `similar(i, chosen)` passes over a sentence saying what the chosen ones say;
-        `enough(i, chosen)` stops adding points before the limits are reached.
+        `enough(i, chosen)` stops adding points before the limits are reached, once there are
+        at least `least` of them.
         """
+        ranked = list(ranked)
         chosen: list[int] = []
         used = 0
         for index in ranked:
@@ -317,13 +323,29 @@ class Budget:
                 continue
             if similar is not None and chosen and similar(target, chosen):
                 continue
-            if enough is not None and chosen and enough(index, chosen):
+            if enough is not None and len(chosen) >= self.least and enough(index, chosen):
                 break
             chosen.append(target)
             used += self.word_counts[target]
+        if len(chosen) < self.least and len(self.eligible) >= self.least:
+            chosen = self._pair(chosen, ranked)
         if not chosen and self.word_counts:
             chosen = [self._fallback()]
         return sorted(chosen)
+
+    def _pair(self, chosen: list[int], ranked: Sequence[int]) -> list[int]:
+        """Two eligible sentences: the chosen one with its best-ranked partner within the word
+        limit, else the best-ranked pair within it, else (no pair fits) the two shortest."""
+        order = list(dict.fromkeys(t for t in map(self.stand_in, ranked) if t is not None))
+        order += sorted(self.eligible - set(order))
+        shortest = sorted(order, key=lambda i: (self.word_counts[i], i))[:2]
+        for anchor in chosen + [i for i in order if i not in chosen]:
+            other = shortest[1] if anchor == shortest[0] else shortest[0]
+            if self.word_counts[anchor] + self.word_counts[other] > self.words:
+                continue  # no partner fits beside this one
+            room = self.words - self.word_counts[anchor]
+            return [anchor, next(i for i in order if i != anchor and self.word_counts[i] <= room)]
+        return shortest
 
     def _fallback(self) -> int:
         pool = sorted(self.eligible) or range(len(self.word_counts))
@@ -368,7 +390,7 @@ class Model:
     weights: tuple[float, ...]
     intercept: float
     near_duplicate: float  # tf-idf cosine from which a sentence repeats a chosen one
-    min_odds: float  # a further point must score at least this share of the best one's odds
+    min_odds: float  # a point beyond the second must score this share of the best one's odds
     replace_leaning: bool  # rank leaning sentences too, standing in their antecedents
 
     def __post_init__(self) -> None:
@@ -621,7 +643,8 @@ def story_key_points(
     """Key points of a story told in one or more (title, text) versions, lead version first.
 
     Whole sentences in (version, text) order, at most `max_points` and `word_budget` words, none
-    repeating another; at least one. Raises SummarizeError when no version has a sentence.
+    repeating another; at least two when two are eligible (see Budget), else one. Raises
+    SummarizeError when no version has a sentence.
     """
     usable = [(title, text) for title, text in versions if text and text.strip()][:MAX_VERSIONS]
     if not usable:
