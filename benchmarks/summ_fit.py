@@ -7,7 +7,7 @@ aside before any tuning and is never fitted or tuned on: it only checks each cha
 are the tuning set. For every setting in the grid (training target, L2 strength, near-duplicate
 threshold, how much weaker a point beyond the second may be, whether a leaning sentence may
 stand in for its antecedent) a logistic regression over the sentence features of
-`digest.summarize` is fitted on three tuning folds and scored (ROUGE of the key points the
+`digest.summary_scorer` is fitted on three tuning folds and scored (ROUGE of the key points the
 pipeline would give) on the fourth; the setting with the best cross-validated mean of R-1, R-2
 and R-L wins. The model shipped in digest/data/keypoints.toml is that setting fitted on all
 four tuning folds; `--write` writes it. The script prints the CV figures, the held-aside fold's
@@ -31,16 +31,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._rouge import greedy_oracle, rouge_tokens, score
 from benchmarks.summ_quality import DEV_SET, DevArticle, load_dev
 from digest import nlp
-from digest.summarize import (
-    DEFAULT_MAX_POINTS,
-    DEFAULT_WORD_BUDGET,
+from digest.summary_document import build_document
+from digest.summary_rules import DEFAULT_MAX_POINTS, DEFAULT_WORD_BUDGET, Budget
+from digest.summary_scorer import (
     FEATURES,
     MODEL_FILE,
-    Budget,
     KeyPointSummarizer,
     Model,
     Scored,
-    build_document,
     sentence_features,
 )
 

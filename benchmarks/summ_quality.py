@@ -25,13 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._rouge import greedy_oracle, score
 from digest import nlp
-from digest.summarize import (
-    DEFAULT_MAX_POINTS,
-    DEFAULT_WORD_BUDGET,
-    STOCK_METHODS,
-    build_document,
-    key_points,
-)
+from digest.summarize import STOCK_METHODS, key_points
+from digest.summary_document import build_document
+from digest.summary_rules import DEFAULT_MAX_POINTS, DEFAULT_WORD_BUDGET
 
 DEV_SET = Path(__file__).resolve().parents[1] / ".." / "shared" / "eval" / "summ" / "dev.jsonl"
 RANDOM_SEED = 20240501
