@@ -41,8 +41,19 @@ class ExtractConfig:
 
 @dataclass(frozen=True, slots=True)
 class SummarizeConfig:
+    method: str = "keypoints"
     max_points: int = 4
-    word_budget: int = 80
+    word_budget: int = 60
+
+    def __post_init__(self) -> None:
+        from digest.summarize import METHODS  # here, not at the top: summarize imports sumy
+
+        if self.method not in METHODS:
+            raise ConfigError(
+                f"summarize.method must be one of {', '.join(METHODS)}, got {self.method!r}"
+            )
+        if self.max_points < 1 or self.word_budget < 1:
+            raise ConfigError("summarize.max_points and summarize.word_budget must be at least 1")
 
 
 @dataclass(frozen=True, slots=True)

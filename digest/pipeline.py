@@ -489,25 +489,17 @@ def _summarize(
 
 
 def _key_points(story: Story, config: Config, failures: list[Failure]) -> tuple[str, ...]:
-    """Key points of the lead, or drawn across every outlet's version when there are several."""
+    """Key points drawn across every version of the story in the lead's language, lead first."""
     settings = config.summarize
     lead = story.lead
     try:
-        if story.others:
-            points = summarize.story_key_points(
-                [(a.title, a.text) for a in story.articles if a.language == lead.language],
-                max_points=settings.max_points,
-                language=lead.language,
-                word_budget=settings.word_budget,
-            )
-        else:
-            points = summarize.key_points(
-                lead.text,
-                title=lead.title,
-                max_points=settings.max_points,
-                language=lead.language,
-                word_budget=settings.word_budget,
-            )
+        points = summarize.story_key_points(
+            [(a.title, a.text) for a in story.articles if a.language == lead.language],
+            max_points=settings.max_points,
+            language=lead.language,
+            word_budget=settings.word_budget,
+            method=settings.method,
+        )
     except SummarizeError as error:
         failures.append(Failure(source=lead.source, stage="summarize", message=str(error)))
         return ()

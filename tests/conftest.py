@@ -1,15 +1,19 @@
-"""Shared fixtures: a real threaded HTTP server on 127.0.0.1 that serves whatever a test scripts."""
+"""Shared fixtures: a real threaded HTTP server on 127.0.0.1, and the key-point tests' story."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
+import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
+
+from digest import nlp
 
 # The items of tests/data/feeds are dated 27 and 28 November 2026 and the tests build editions of
 # 29 and 30 November: a news window of a week takes all of them.
@@ -172,3 +176,20 @@ def silent_server() -> Iterator[str]:
     listener.close()
     for connection in held:
         connection.close()
+
+# --- the sample story of the key-point tests (tests/data/summarize/story.toml) ----------------
+
+with (Path(__file__).parent / "data" / "summarize" / "story.toml").open("rb") as _story:
+    STORY: tuple[tuple[str, str], ...] = tuple(
+        (version["title"], version["text"]) for version in tomllib.load(_story)["versions"]
+    )
+(ARTICLE_TITLE, ARTICLE), (OTHER_TITLE, OTHER_VERSION) = STORY
+
+
+def sentences_of(text: str) -> list[str]:
+    """The text's sentences as our splitter finds them, stripped."""
+    return [s.strip() for s in nlp.split_sentences(text) if s.strip()]
+
+
+def words_of(points: Iterable[str]) -> int:
+    return sum(nlp.word_count(p) for p in points)
