@@ -175,7 +175,7 @@ def main() -> None:
         systems.append(("dateparser search_dates", baseline))
     else:
         print("dateparser is not installed: baseline skipped")
-    print(f"| system | fold | sentences | P | R | TP | FP | FN | ms/sentence |")
+    print("| system | fold | sentences | P | R | TP | FP | FN | ms/sentence |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, system in systems:
         for fold_name, part in (

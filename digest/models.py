@@ -160,6 +160,7 @@ class EarlierStory:
     url: str
     key_points: tuple[str, ...]
     titles: tuple[str, ...] = ()
+    texts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not is_web_url(self.url):
@@ -168,18 +169,20 @@ class EarlierStory:
 
 @dataclass(frozen=True, slots=True)
 class Continuation:
-    """Today's story (by its lead's link) continues `anchor` of the edition of `date`.
+    """Today's story (by its lead's link) continues `anchor` of the edition of `day`, the newest
+    of the earlier stories it `matched` (edition date, anchor).
 
-    `unchanged` when none of its sentences says anything that edition had not sent: such a story
-    is listed as "Weiterhin in den Nachrichten", not told again."""
+    `unchanged` when none of its sentences says anything those had not sent: such a story is
+    listed as "Weiterhin in den Nachrichten", not told again."""
 
     story: str
-    date: date
+    day: date
     anchor: str
     title: str
     similarity: float
     unchanged: bool = False
     sent_points: tuple[str, ...] = ()
+    matched: tuple[tuple[date, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,19 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from digest import __version__, archive, extract, feeds, http, mail, render, select, summarize
+from digest import (
+    __version__,
+    archive,
+    continuity,
+    extract,
+    feeds,
+    http,
+    mail,
+    render,
+    select,
+    summarize,
+    termine,
+)
 from digest.config import Config, load_feed_list
 from digest.errors import (
     DigestError,
@@ -27,12 +39,15 @@ from digest.errors import (
 )
 from digest.models import (
     Article,
+    Continuation,
     Digest,
+    EarlierStory,
     Entry,
     Failure,
     FeedSource,
     Section,
     Story,
+    Termin,
     is_web_url,
 )
 from digest.store import CachedPage, Store
@@ -79,30 +94,42 @@ def build(
             articles = store.window(day, since)
         with _stage("extract"):
             articles = _full_texts(articles, config, store, now)
-        fingerprint = _fingerprint(articles, config)
+        earlier = _earlier_stories(config, day, store)
+        fingerprint = _fingerprint(articles, config, continuity.fingerprint(earlier))
         cached = None if explain else store.cached_edition(day, fingerprint)
         if cached is None:
             with _stage("select"):
                 selection = select.select(articles, config.select, now=now)
+            with _stage("continuity"):
+                continued = _continuations(selection.sections, earlier, config, day)
             with _stage("summarize"):
-                sections = _summarize(selection.sections, config, failures)
+                sections = _summarize(selection.sections, config, failures, continued, earlier)
             top, omitted = selection.top, selection.omitted
             store.cache_edition(day, fingerprint, sections, top, omitted)
         else:
             log.info("nothing new for %s since its last build: selection and key points kept", day)
             sections, top, omitted = cached
+            continued = _continuations(sections, earlier, config, day)
         stories = {s.lead.url: s for section in sections for s in section.stories}
+        unchanged = {c.story for c in continued if c.unchanged}
         digest = Digest(
             date=day,
             generated_at=now,
             title=config.title,
             sections=sections,
-            top=tuple(stories[url] for url in top if url in stories),
+            top=tuple(stories[url] for url in top if url in stories and url not in unchanged),
             failures=tuple(failures),
             omitted=omitted,
+            continuations=continued,
+            termine=_termine(sections, config, day),
         )
         with _stage("render"):
-            rendered = render.render(digest, config.render, timezone=config.timezone)
+            rendered = render.render(
+                digest,
+                config.render,
+                timezone=config.timezone,
+                archive_url=config.continuity.archive_url,
+            )
         files: dict[str, str | bytes] = {
             "digest.html": rendered.html,
             "digest.txt": rendered.text,
@@ -339,26 +366,98 @@ def _guid_key(source: FeedSource, entry: Entry) -> str | None:
     return f"{source.name}#{entry.guid}"
 
 
+def _earlier_stories(config: Config, day: date, store: Store) -> list[EarlierStory]:
+    """The stories of the last continuity.days editions before `day` as they were sent, with
+    the texts of their articles while the state keeps them."""
+    settings = config.continuity
+    if not settings.enabled or settings.days <= 0:
+        return []
+    found = []
+    for edition_day, text in archive.earlier_editions(config.out_dir, day, settings.days):
+        try:
+            texts = store.article_texts(continuity.source_links(text))
+            found.extend(continuity.earlier_stories(edition_day, text, texts))
+        except (ValueError, TypeError, AttributeError) as error:
+            log.warning("edition %s unreadable for continuity: %s", edition_day, error)
+    return found
+
+
+def _continuations(
+    sections: Sequence[Section], earlier: Sequence[EarlierStory], config: Config, day: date
+) -> tuple[Continuation, ...]:
+    if not earlier:
+        return ()
+    stories = [story for section in sections for story in section.stories]
+    return continuity.match(
+        stories,
+        earlier,
+        day=day,
+        topics=select.load_topics(config.select.topics),
+        only_new=config.continuity.only_new,
+    )
+
+
+def _termine(sections: Sequence[Section], config: Config, day: date) -> tuple[Termin, ...]:
+    settings = config.termine
+    if not settings.enabled:
+        return ()
+    articles = [a for section in sections for story in section.stories for a in story.articles]
+    return termine.find_termine(
+        articles, day=day, horizon_days=settings.days, timezone=config.timezone
+    )
+
+
 def _summarize(
-    sections: Sequence[Section], config: Config, failures: list[Failure]
+    sections: Sequence[Section],
+    config: Config,
+    failures: list[Failure],
+    continued: Sequence[Continuation] = (),
+    earlier: Sequence[EarlierStory] = (),
 ) -> tuple[Section, ...]:
+    """Key points for every story; a continued one's only from sentences not sent before."""
+    by_story = {c.story: c for c in continued} if config.continuity.only_new else {}
     done = []
     for section in sections:
         stories = []
         for story in section.stories:
-            stories.append(replace(story, key_points=_key_points(story, config, failures)))
+            continuation = by_story.get(story.lead.url)
+            if continuation is None:
+                points = _key_points(story, config, failures)
+            elif continuation.unchanged:
+                points = ()  # listed as "Weiterhin in den Nachrichten", not told again
+            else:
+                sent = continuity.matched_stories(continuation, earlier)
+                fresh = continuity.fresh_texts(story, sent)
+                points = _key_points(story, config, failures, fresh)
+            stories.append(replace(story, key_points=points))
         done.append(replace(section, stories=tuple(stories)))
     return tuple(done)
 
 
-def _key_points(story: Story, config: Config, failures: list[Failure]) -> tuple[str, ...]:
-    """Key points of the lead, or drawn across every outlet's version when there are several."""
+def _key_points(
+    story: Story,
+    config: Config,
+    failures: list[Failure],
+    versions: Sequence[tuple[str, str]] | None = None,
+) -> tuple[str, ...]:
+    """Key points of the lead, or drawn across every outlet's version when there are several;
+    `versions` ((title, text) pairs) replaces the articles' own texts."""
     settings = config.summarize
     lead = story.lead
     try:
-        if story.others:
+        if versions is not None and len(versions) == 1:
+            points = summarize.key_points(
+                versions[0][1],
+                title=versions[0][0],
+                max_points=settings.max_points,
+                language=lead.language,
+                word_budget=settings.word_budget,
+            )
+        elif versions is not None or story.others:
             points = summarize.story_key_points(
-                [(a.title, a.text) for a in story.articles if a.language == lead.language],
+                versions
+                if versions is not None
+                else [(a.title, a.text) for a in story.articles if a.language == lead.language],
                 max_points=settings.max_points,
                 language=lead.language,
                 word_budget=settings.word_budget,
@@ -377,14 +476,15 @@ def _key_points(story: Story, config: Config, failures: list[Failure]) -> tuple[
     return tuple(points)
 
 
-def _fingerprint(articles: Sequence[Article], config: Config) -> str:
+def _fingerprint(articles: Sequence[Article], config: Config, earlier: str = "") -> str:
     """A digest of everything selection and summarising read: the articles and their settings.
 
     The same fingerprint means the same stories and key points, so they need not be computed
     again; templates and rendering are not part of it (rendering is cheap and always redone)."""
     digest = hashlib.sha256()
-    settings = (config.select, config.summarize, config.languages, __version__)
+    settings = (config.select, config.summarize, config.languages, config.continuity, __version__)
     digest.update(repr(settings).encode())
+    digest.update(earlier.encode())
     for article in sorted(articles, key=lambda a: a.url):
         digest.update(json.dumps(asdict(article), default=str, sort_keys=True).encode())
     return digest.hexdigest()

@@ -12,7 +12,7 @@ benchmarks/termine.py; dateparser was measured there too and was not precise eno
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -78,6 +78,7 @@ _RELATIVE_WORD = re.compile(r"\b(?P<word>heute|morgen|übermorgen)\b", re.IGNORE
 _NEXT = frozenset("kommenden kommender nächsten nächster".split())
 _THIS = frozenset("diesem diesen heutigen".split())
 _GONE = frozenset("vergangenen vergangener letzten letzter vorigen voriger seit vom".split())
+_BEFORE_A_DAY = _NEXT | _THIS | _GONE | frozenset("am an ab bis zum zu für nach vor".split())
 # Words after a weekday that put it into the next week: "Dienstag kommender Woche".
 _NEXT_WEEK_AFTER = re.compile(r"^\s+(?:kommender|nächster)\s+woche\b", re.IGNORECASE)
 _THIS_WEEK_AFTER = re.compile(r"^\s+(?:dieser)\s+woche\b", re.IGNORECASE)
@@ -118,6 +119,7 @@ _START_OR_DEADLINE = frozenset("ab bis vom zum".split())
 # (in characters; a date itself is about 12 long) names that date's weekday.
 CALENDAR_NEAR_WEEKDAY = 12
 MIN_WORDS = 5
+_CASED_WORD = re.compile(r"[^\W\d_]+")
 MAX_TERMINE = 8
 
 
@@ -132,7 +134,7 @@ class DateMention:
 
 def mentions(sentence: str, published: date) -> list[DateMention]:
     """Every day `sentence` names, resolved against the day it was published, in text order."""
-    words = [w.lower() for w in nlp.words(sentence)]
+    words = _verb_candidates(sentence)
     past = bool(PAST_WORDS.intersection(words)) or bool(_PERFECT.search(sentence))
     future = bool(FUTURE_WORDS.intersection(words))
     found: list[DateMention] = []
@@ -151,10 +153,17 @@ def mentions(sentence: str, published: date) -> list[DateMention]:
         if resolved is not None:
             found.append(DateMention(resolved[0], match.start(), resolved[1]))
     for match in _RELATIVE_WORD.finditer(sentence):
-        resolved = _relative(match, sentence, published, past, future)
-        if resolved is not None:
-            found.append(DateMention(resolved, match.start(), True))
+        relative = _relative(match, sentence, published, past, future)
+        if relative is not None:
+            found.append(DateMention(relative, match.start(), True))
     return sorted(found, key=lambda m: m.start)
+
+
+def _verb_candidates(sentence: str) -> set[str]:
+    """The sentence's words that can be verbs or adverbs, lower-cased: those written in lower
+    case, and the first word. A capitalised word inside is a noun ("das Treffen", "der Stand")."""
+    words = _CASED_WORD.findall(sentence)
+    return {w.lower() for i, w in enumerate(words) if i == 0 or not w[:1].isupper()}
 
 
 def event_day(sentence: str, published: date, horizon_days: int) -> date | None:
@@ -212,7 +221,7 @@ def _sentences(text: str) -> Iterator[str]:
 def _is_statement(sentence: str) -> bool:
     """A whole sentence worth quoting: enough words, a full stop, no question, no dateline."""
     stripped = sentence.strip()
-    return len(nlp.words(stripped)) >= MIN_WORDS and stripped[-1:] in ".!\"“»)"
+    return len(nlp.words(stripped)) >= MIN_WORDS and stripped[-1:] in '.!"“»)'
 
 
 def _overlap(first: frozenset[str], second: frozenset[str]) -> float:
@@ -266,11 +275,9 @@ def _weekday(
         return None
     before = _word_before(sentence, match.start())
     after = sentence[match.end() :]
-    previous = nlp.words(sentence[: match.start()])
-    if previous and previous[-1][:1].isupper() and before not in _NEXT | _THIS | _GONE:
-        # "Marion Freitag": a weekday right after a capitalised word is most likely a name.
-        if before not in ("am", "an", "ab", "bis", "zum", "zu", "für", "nach", "vor", "seit"):
-            return None
+    previous = _CASED_WORD.findall(sentence[: match.start()])
+    if previous and previous[-1][:1].isupper() and before not in _BEFORE_A_DAY:
+        return None  # "Marion Freitag": after a capitalised word, most likely a name
     ahead_days = (weekday - published.weekday()) % 7
     if before in _GONE or _LAST_WEEK_AFTER.match(after):
         return published - timedelta(days=(7 - ahead_days) % 7 or 7), False
@@ -304,4 +311,3 @@ def _relative(
     if past or not future:
         return None  # "heute" as "nowadays", a report of what happened, a weather forecast
     return published + timedelta(days=RELATIVE_DAYS[word])
-
