@@ -10,7 +10,8 @@ stems, title words twice, compound parts, topic words weighing half, so two stor
 and both share at least SHARED_ANCHORS anchor terms: stems that are neither topic words nor
 generic news words (GENERIC_WORDS: "Regierung", "Präsident", "Woche" ...) and that occur in at
 most ANCHOR_SHARE of all stories compared (names, places, numbers, the object of the event).
-The mark links the newest edition the story ran in.
+Earlier stories that continued one another form a chain: matching one matches the chain, the
+mark links its newest story ("zuletzt am"), and what is new is judged against all of it.
 
 What is new: a sentence of today's story is *already sent* when its overlap coefficient with a
 sentence the matched editions showed or linked (their key points and their articles' texts),
@@ -93,18 +94,54 @@ def earlier_stories(
                 continue
             sources = [s for s in story.get("sources", []) if isinstance(s, dict)]
             links = [s.get("url", "") for s in sources]
+            continued = story.get("continues")
+            continues = (
+                (date.fromisoformat(continued["date"]), _anchor(continued["story"], ""))
+                if isinstance(continued, dict)
+                else None
+            )
             found.append(
                 EarlierStory(
                     date=day,
-                    anchor=story.get("anchor") or story_anchor(url),
+                    anchor=_anchor(story.get("anchor"), url),
                     title=story.get("title", ""),
                     url=url,
                     key_points=tuple(story.get("key_points", [])),
                     titles=tuple(s.get("title", "") for s in sources if s.get("title")),
                     texts=tuple((texts or {}).get(link, "") for link in links if link),
+                    continues=continues,
                 )
             )
     return found
+
+
+_ANCHOR = re.compile(r"story-[0-9a-f]{12}")
+
+
+def _anchor(value: object, url: str) -> str:
+    """An anchor read back from a digest.json, or the one of `url` when it is not one of ours."""
+    if isinstance(value, str) and _ANCHOR.fullmatch(value):
+        return value
+    return story_anchor(url)
+
+
+def _chains(earlier: Sequence[EarlierStory]) -> dict[tuple[date, str], set[tuple[date, str]]]:
+    """Each earlier story's key -> the keys of every story of its chain of continuations."""
+    parents = {(e.date, e.anchor): (e.date, e.anchor) for e in earlier}
+
+    def find(key: tuple[date, str]) -> tuple[date, str]:
+        while parents[key] != key:
+            key = parents[key]
+        return key
+
+    for story in earlier:
+        # A link always points back in time, so the chains have no cycles.
+        if story.continues in parents and story.continues[0] < story.date:
+            parents[find((story.date, story.anchor))] = find(story.continues)
+    members: dict[tuple[date, str], set[tuple[date, str]]] = {}
+    for key in parents:
+        members.setdefault(find(key), set()).add(key)
+    return {key: members[find(key)] for key in parents}
 
 
 def match(
@@ -136,14 +173,15 @@ def match(
     ]
     vectors, document_frequency = _tfidf(frequencies)
     generic = _generic_stems(language) | _topic_stems(frequencies, documents, language, topics)
-    limit = max(1, int(ANCHOR_SHARE * len(documents)))
+    limit = max(2, int(ANCHOR_SHARE * len(documents)))
     anchors = [
         {t for t in f if t not in generic and document_frequency[t] <= limit and len(t) > 2}
         for f in frequencies
     ]
+    chains = _chains(earlier)
     found = []
     for index, story in enumerate(stories):
-        matched = []
+        matched: list[tuple[EarlierStory, float]] = []
         for offset, other in enumerate(earlier):
             position = len(stories) + offset
             shared = anchors[index] & anchors[position]
@@ -155,8 +193,12 @@ def match(
                 matched.append((other, score))
         if not matched:
             continue
-        newest, score = max(matched, key=lambda pair: (pair[0].date, pair[1]))
-        sent = [other for other, _ in matched]
+        # The whole chain a matched story belongs to was sent: the mark names its newest.
+        score = max(value for _, value in matched)
+        keys = set().union(*(chains[(other.date, other.anchor)] for other, _ in matched))
+        sent = [other for other in earlier if (other.date, other.anchor) in keys]
+        direct = {other.anchor for other, _ in matched}
+        newest = max(sent, key=lambda other: (other.date, other.anchor in direct, other.anchor))
         found.append(
             Continuation(
                 story=story.lead.url,

@@ -152,7 +152,8 @@ class Digest:
 
 @dataclass(frozen=True, slots=True)
 class EarlierStory:
-    """A story as an earlier edition sent it (read back from that edition's digest.json)."""
+    """A story as an earlier edition sent it (read back from that edition's digest.json), and
+    the (edition date, anchor) of the story it continued itself, if any."""
 
     date: date
     anchor: str
@@ -161,6 +162,7 @@ class EarlierStory:
     key_points: tuple[str, ...]
     titles: tuple[str, ...] = ()
     texts: tuple[str, ...] = ()
+    continues: tuple[date, str] | None = None
 
     def __post_init__(self) -> None:
         if not is_web_url(self.url):
