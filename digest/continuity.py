@@ -102,7 +102,7 @@ def earlier_stories(
             )
             found.append(
                 EarlierStory(
-                    date=day,
+                    day=day,
                     anchor=_anchor(story.get("anchor"), url),
                     title=story.get("title", ""),
                     url=url,
@@ -127,7 +127,7 @@ def _anchor(value: object, url: str) -> str:
 
 def _chains(earlier: Sequence[EarlierStory]) -> dict[tuple[date, str], set[tuple[date, str]]]:
     """Each earlier story's key -> the keys of every story of its chain of continuations."""
-    parents = {(e.date, e.anchor): (e.date, e.anchor) for e in earlier}
+    parents = {(e.day, e.anchor): (e.day, e.anchor) for e in earlier}
 
     def find(key: tuple[date, str]) -> tuple[date, str]:
         while parents[key] != key:
@@ -136,8 +136,8 @@ def _chains(earlier: Sequence[EarlierStory]) -> dict[tuple[date, str], set[tuple
 
     for story in earlier:
         # A link always points back in time, so the chains have no cycles.
-        if story.continues in parents and story.continues[0] < story.date:
-            parents[find((story.date, story.anchor))] = find(story.continues)
+        if story.continues in parents and story.continues[0] < story.day:
+            parents[find((story.day, story.anchor))] = find(story.continues)
     members: dict[tuple[date, str], set[tuple[date, str]]] = {}
     for key in parents:
         members.setdefault(find(key), set()).add(key)
@@ -187,7 +187,7 @@ def match(
             shared = anchors[index] & anchors[position]
             if len(shared) < SHARED_ANCHORS:
                 continue
-            age = max((day - other.date).days, 0)
+            age = max((day - other.day).days, 0)
             score = _cosine(vectors[index], vectors[position]) * 0.5 ** (age / DECAY_HALF_LIFE_DAYS)
             if score >= CONTINUES_SIMILARITY:
                 matched.append((other, score))
@@ -195,20 +195,20 @@ def match(
             continue
         # The whole chain a matched story belongs to was sent: the mark names its newest.
         score = max(value for _, value in matched)
-        keys = set().union(*(chains[(other.date, other.anchor)] for other, _ in matched))
-        sent = [other for other in earlier if (other.date, other.anchor) in keys]
+        keys = set().union(*(chains[(other.day, other.anchor)] for other, _ in matched))
+        sent = [other for other in earlier if (other.day, other.anchor) in keys]
         direct = {other.anchor for other, _ in matched}
-        newest = max(sent, key=lambda other: (other.date, other.anchor in direct, other.anchor))
+        newest = max(sent, key=lambda other: (other.day, other.anchor in direct, other.anchor))
         found.append(
             Continuation(
                 story=story.lead.url,
-                day=newest.date,
+                day=newest.day,
                 anchor=newest.anchor,
                 title=newest.title,
                 similarity=round(score, 3),
                 unchanged=only_new and not any(fresh_texts(story, sent)),
                 sent_points=tuple(p for other in sent for p in other.key_points),
-                matched=tuple((other.date, other.anchor) for other in sent),
+                matched=tuple((other.day, other.anchor) for other in sent),
             )
         )
     return tuple(found)
@@ -218,7 +218,7 @@ def matched_stories(
     continuation: Continuation, earlier: Iterable[EarlierStory]
 ) -> list[EarlierStory]:
     keys = set(continuation.matched)
-    return [e for e in earlier if (e.date, e.anchor) in keys]
+    return [e for e in earlier if (e.day, e.anchor) in keys]
 
 
 def fresh_texts(story: Story, sent: Sequence[EarlierStory]) -> list[tuple[str, str]]:
@@ -263,7 +263,7 @@ def fingerprint(earlier: Sequence[EarlierStory]) -> str:
     """A digest of what the earlier editions sent, so cached key points follow their changes."""
     digest = hashlib.sha256()
     for story in earlier:
-        digest.update(repr((story.date, story.anchor, story.key_points, story.texts)).encode())
+        digest.update(repr((story.day, story.anchor, story.key_points, story.texts)).encode())
     return digest.hexdigest()
 
 

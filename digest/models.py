@@ -155,7 +155,7 @@ class EarlierStory:
     """A story as an earlier edition sent it (read back from that edition's digest.json), and
     the (edition date, anchor) of the story it continued itself, if any."""
 
-    date: date
+    day: date
     anchor: str
     title: str
     url: str

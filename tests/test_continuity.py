@@ -256,7 +256,7 @@ def test_the_anchor_is_stable_and_differs_between_stories() -> None:
 
 def test_shared_generic_words_do_not_make_a_continuation() -> None:
     earlier = EarlierStory(
-        date=date(2026, 12, 1),
+        day=date(2026, 12, 1),
         anchor="story-000000000001",
         title=X_DAY1[0],
         url="https://a.example/x",
@@ -272,7 +272,7 @@ def test_shared_generic_words_do_not_make_a_continuation() -> None:
 def test_an_older_edition_needs_more_likeness_than_yesterdays() -> None:
     def earlier(day: date) -> EarlierStory:
         return EarlierStory(
-            date=day,
+            day=day,
             anchor="story-000000000001",
             title=X_DAY1[0],
             url="https://a.example/x",
@@ -288,7 +288,7 @@ def test_an_older_edition_needs_more_likeness_than_yesterdays() -> None:
 
 def test_sentences_already_sent_are_removed_from_the_texts_to_summarise() -> None:
     sent = EarlierStory(
-        date=date(2026, 12, 1),
+        day=date(2026, 12, 1),
         anchor="story-000000000001",
         title=X_DAY1[0],
         url="https://a.example/x",
