@@ -71,6 +71,25 @@ def read_editions(out_dir: Path) -> list[Edition]:
     return editions
 
 
+def earlier_editions(out_dir: Path, day: date, count: int) -> list[tuple[date, str]]:
+    """The digest.json texts of the `count` newest editions before `day`, newest first; an
+    unreadable one is logged and skipped."""
+    found: list[tuple[date, str]] = []
+    folders = [f for f in out_dir.glob("*/") if _EDITION_FOLDER.fullmatch(f.name)]
+    for folder in sorted(folders, key=lambda f: f.name, reverse=True):
+        if len(found) >= count:
+            break
+        if folder.name >= day.isoformat() or not (folder / "digest.json").is_file():
+            continue
+        try:
+            found.append(
+                (date.fromisoformat(folder.name), (folder / "digest.json").read_text("utf-8"))
+            )
+        except (OSError, ValueError) as error:
+            log.warning("skipping edition %s for continuity: %s", folder.name, error)
+    return found
+
+
 def write_site(out_dir: Path, index_html: str, feed_xml: str) -> list[Path]:
     """Rewrite out/index.html and out/feed.xml, each atomically."""
     return [

@@ -72,6 +72,20 @@ class RenderConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ContinuityConfig:
+    enabled: bool = True
+    days: int = 7
+    only_new: bool = True
+    archive_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TermineConfig:
+    enabled: bool = True
+    days: int = 7
+
+
+@dataclass(frozen=True, slots=True)
 class EmailConfig:
     host: str = ""
     port: int = 587
@@ -115,6 +129,8 @@ class Config:
     summarize: SummarizeConfig = field(default_factory=SummarizeConfig)
     select: SelectConfig = field(default_factory=SelectConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
+    continuity: ContinuityConfig = field(default_factory=ContinuityConfig)
+    termine: TermineConfig = field(default_factory=TermineConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
 
@@ -139,6 +155,19 @@ def independent_state_dir(out_dir: Path, environ: Mapping[str, str] = os.environ
     return Path(home).expanduser() / "sipo-digest" / f"{out_dir.name or 'out'}-{key}"
 
 
+# The [tables] of digest.toml besides [digest], each a field of Config.
+SECTIONS = (
+    "fetch",
+    "extract",
+    "summarize",
+    "select",
+    "render",
+    "continuity",
+    "termine",
+    "email",
+    "schedule",
+)
+
 # TOML keys that are not Python identifiers.
 _RENAMED = {"from": "sender"}
 
@@ -149,7 +178,7 @@ def load_config(path: Path | None = None) -> Config:
     data = _read_toml(path)
     base = path.parent
     top = dict(data.pop("digest", {}))
-    for name in ("fetch", "extract", "summarize", "select", "render", "email", "schedule"):
+    for name in SECTIONS:
         if name in data:
             top[name] = data.pop(name)
     if data:

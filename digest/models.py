@@ -164,13 +164,71 @@ class Digest:
     top: tuple[Story, ...] = ()
     failures: tuple[Failure, ...] = ()
     omitted: int = 0
+    continuations: tuple[Continuation, ...] = ()
+    termine: tuple[Termin, ...] = ()
 
     def __post_init__(self) -> None:
         _require_aware(self.generated_at, "generated_at")
 
+    def continuation(self, story: Story) -> Continuation | None:
+        """How `story` continues one of an earlier edition, or None when it is new."""
+        return next((c for c in self.continuations if c.story == story.lead.url), None)
+
     @property
     def stories(self) -> tuple[Story, ...]:
         return tuple(story for section in self.sections for story in section.stories)
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierStory:
+    """A story as an earlier edition sent it (read back from that edition's digest.json), and
+    the (edition date, anchor) of the story it continued itself, if any."""
+
+    day: date
+    anchor: str
+    title: str
+    url: str
+    key_points: tuple[str, ...]
+    titles: tuple[str, ...] = ()
+    texts: tuple[str, ...] = ()
+    continues: tuple[date, str] | None = None
+
+    def __post_init__(self) -> None:
+        if not is_web_url(self.url):
+            raise ValueError(f"story link must be http(s): {self.url!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Continuation:
+    """Today's story (by its lead's link) continues `anchor` of the edition of `day`, the newest
+    of the earlier stories it `matched` (edition date, anchor).
+
+    `unchanged` when none of its sentences says anything those had not sent: such a story is
+    listed as "Weiterhin in den Nachrichten", not told again."""
+
+    story: str
+    day: date
+    anchor: str
+    title: str
+    similarity: float
+    unchanged: bool = False
+    sent_points: tuple[str, ...] = ()
+    matched: tuple[tuple[date, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Termin:
+    """A dated event still to come, in the words of the article that names it."""
+
+    day: date
+    sentence: str
+    url: str
+    source: str
+    title: str
+
+    def __post_init__(self) -> None:
+        if not is_web_url(self.url):
+            raise ValueError(f"termin link must be http(s): {self.url!r}")
 
 
 @dataclass(frozen=True, slots=True)

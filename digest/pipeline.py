@@ -17,7 +17,19 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from digest import __version__, archive, extract, feeds, http, mail, render, select, summarize
+from digest import (
+    __version__,
+    archive,
+    continuity,
+    extract,
+    feeds,
+    http,
+    mail,
+    render,
+    select,
+    summarize,
+    termine,
+)
 from digest.config import Config, load_feed_list
 from digest.errors import (
     EditionSentError,
@@ -28,12 +40,15 @@ from digest.errors import (
 )
 from digest.models import (
     Article,
+    Continuation,
     Digest,
+    EarlierStory,
     Entry,
     Failure,
     FeedSource,
     Section,
     Story,
+    Termin,
     is_web_url,
 )
 from digest.store import CachedPage, SentEdition, Store
@@ -90,32 +105,44 @@ def build(
             articles = store.window(day, *news_window(config, day, now, since))
         with _stage("extract"):
             articles, page_failures = _full_texts(articles, config, store, now, breaker)
-        fingerprint = _fingerprint(articles, config)
+        earlier = _earlier_stories(config, day, store)
+        fingerprint = _fingerprint(articles, config, continuity.fingerprint(earlier))
         cached = None if explain or force else store.cached_edition(day, fingerprint)
         if cached is None:
             with _stage("select"):
                 selection = select.select(articles, config.select, now=now)
+            with _stage("continuity"):
+                continued = _continuations(selection.sections, earlier, config, day)
             with _stage("summarize"):
-                sections = _summarize(selection.sections, config, failures)
+                sections = _summarize(selection.sections, config, failures, continued, earlier)
             top, omitted = selection.top, selection.omitted
             store.cache_edition(day, fingerprint, sections, top, omitted)
         else:
             log.info("nothing new for %s since its last build: selection and key points kept", day)
             sections, top, omitted = cached
+            continued = _continuations(sections, earlier, config, day)
         stories = {s.lead.url: s for section in sections for s in section.stories}
         shown = {a.url for story in stories.values() for a in story.articles}
+        unchanged = {c.story for c in continued if c.unchanged}
         digest = Digest(
             date=day,
             generated_at=now,
             title=config.title,
             sections=sections,
-            top=tuple(stories[url] for url in top if url in stories),
+            top=tuple(stories[url] for url in top if url in stories and url not in unchanged),
             # The reader hears of the pages of stories in this edition; explain of every one.
             failures=(*failures, *(f for url, f in page_failures if url in shown)),
             omitted=omitted,
+            continuations=continued,
+            termine=_termine(sections, config, day),
         )
         with _stage("render"):
-            rendered = render.render(digest, config.render, timezone=config.timezone)
+            rendered = render.render(
+                digest,
+                config.render,
+                timezone=config.timezone,
+                archive_url=config.continuity.archive_url,
+            )
         files: dict[str, str | bytes] = {
             "digest.html": rendered.html,
             "digest.txt": rendered.text,
@@ -476,25 +503,89 @@ def _guid_key(source: FeedSource, entry: Entry) -> str | None:
     return f"{source.name}#{entry.guid}"
 
 
+def _earlier_stories(config: Config, day: date, store: Store) -> list[EarlierStory]:
+    """The stories of the last continuity.days editions before `day` as they were sent, with
+    the texts of their articles while the state keeps them."""
+    settings = config.continuity
+    if not settings.enabled or settings.days <= 0:
+        return []
+    found = []
+    for edition_day, text in archive.earlier_editions(config.out_dir, day, settings.days):
+        try:
+            texts = store.article_texts(continuity.source_links(text))
+            found.extend(continuity.earlier_stories(edition_day, text, texts))
+        except (ValueError, TypeError, AttributeError) as error:
+            log.warning("edition %s unreadable for continuity: %s", edition_day, error)
+    return found
+
+
+def _continuations(
+    sections: Sequence[Section], earlier: Sequence[EarlierStory], config: Config, day: date
+) -> tuple[Continuation, ...]:
+    if not earlier:
+        return ()
+    stories = [story for section in sections for story in section.stories]
+    return continuity.match(
+        stories,
+        earlier,
+        day=day,
+        topics=select.load_topics(config.select.topics),
+        only_new=config.continuity.only_new,
+    )
+
+
+def _termine(sections: Sequence[Section], config: Config, day: date) -> tuple[Termin, ...]:
+    settings = config.termine
+    if not settings.enabled:
+        return ()
+    articles = [a for section in sections for story in section.stories for a in story.articles]
+    return termine.find_termine(
+        articles, day=day, horizon_days=settings.days, timezone=config.timezone
+    )
+
+
 def _summarize(
-    sections: Sequence[Section], config: Config, failures: list[Failure]
+    sections: Sequence[Section],
+    config: Config,
+    failures: list[Failure],
+    continued: Sequence[Continuation] = (),
+    earlier: Sequence[EarlierStory] = (),
 ) -> tuple[Section, ...]:
+    """Key points for every story; a continued one's only from sentences not sent before."""
+    by_story = {c.story: c for c in continued} if config.continuity.only_new else {}
     done = []
     for section in sections:
         stories = []
         for story in section.stories:
-            stories.append(replace(story, key_points=_key_points(story, config, failures)))
+            continuation = by_story.get(story.lead.url)
+            if continuation is None:
+                points = _key_points(story, config, failures)
+            elif continuation.unchanged:
+                points = ()  # listed as "Weiterhin in den Nachrichten", not told again
+            else:
+                sent = continuity.matched_stories(continuation, earlier)
+                fresh = continuity.fresh_texts(story, sent)
+                points = _key_points(story, config, failures, fresh)
+            stories.append(replace(story, key_points=points))
         done.append(replace(section, stories=tuple(stories)))
     return tuple(done)
 
 
-def _key_points(story: Story, config: Config, failures: list[Failure]) -> tuple[str, ...]:
-    """Key points drawn across every version of the story in the lead's language, lead first."""
+def _key_points(
+    story: Story,
+    config: Config,
+    failures: list[Failure],
+    versions: Sequence[tuple[str, str]] | None = None,
+) -> tuple[str, ...]:
+    """Key points drawn across every version of the story in the lead's language, lead first;
+    `versions` ((title, text) pairs) replaces the articles' own texts."""
     settings = config.summarize
     lead = story.lead
     try:
         points = summarize.story_key_points(
-            [(a.title, a.text) for a in story.articles if a.language == lead.language],
+            versions
+            if versions is not None
+            else [(a.title, a.text) for a in story.articles if a.language == lead.language],
             max_points=settings.max_points,
             language=lead.language,
             word_budget=settings.word_budget,
@@ -506,7 +597,7 @@ def _key_points(story: Story, config: Config, failures: list[Failure]) -> tuple[
     return tuple(points)
 
 
-def _fingerprint(articles: Sequence[Article], config: Config) -> str:
+def _fingerprint(articles: Sequence[Article], config: Config, earlier: str = "") -> str:
     """A digest of everything selection and summarising read: the articles and their settings.
 
     The same fingerprint means the same stories and key points, so they need not be computed
@@ -514,11 +605,18 @@ def _fingerprint(articles: Sequence[Article], config: Config) -> str:
     digest = hashlib.sha256()
     # Files by content, never by path: an edited topic list or model is a new input.
     select_settings = replace(config.select, topics=None)
-    settings = (select_settings, config.summarize, config.languages, __version__)
+    settings = (
+        select_settings,
+        config.summarize,
+        config.languages,
+        config.continuity,
+        __version__,
+    )
     digest.update(repr(settings).encode())
     for name, content in _selection_files(config):
         digest.update(f"{name}\0{len(content)}\0".encode())
         digest.update(content)
+    digest.update(earlier.encode())
     for article in sorted(articles, key=lambda a: a.url):
         digest.update(json.dumps(asdict(article), default=str, sort_keys=True).encode())
     return digest.hexdigest()

@@ -229,6 +229,20 @@ class Store(Ledgers):
         ).fetchall()
         return [_load(record) for (record,) in rows]
 
+    def article_texts(self, urls: Iterable[str]) -> dict[str, str]:
+        """Link -> stored text of the given articles that still have one (not compacted)."""
+        wanted = list(dict.fromkeys(urls))
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = self._db.execute(
+                "SELECT url, json_extract(record, '$.text') FROM articles"
+                f" WHERE NOT compacted AND url IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
+            found.update({url: text for url, text in rows if text})
+        return found
+
     def assign(self, day: date, urls: Iterable[str], now: datetime) -> None:
         """Mark articles as shown in the digest of `day` and record that digest as built."""
         with self._transaction():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.config import DEFAULT_CONFIG, Config, load_config, load_feed_list
+from digest.config import DEFAULT_CONFIG, SECTIONS, Config, load_config, load_feed_list
 from digest.errors import ConfigError
 
 
@@ -38,11 +38,17 @@ def test_shipped_config_documents_every_setting_with_its_default() -> None:
             if expected is None
             else (list(expected) if isinstance(expected, tuple) else expected)
         ), key
-    for section in ("fetch", "extract", "summarize", "select", "render", "email", "schedule"):
+    assert set(data) == {"digest", *SECTIONS}
+    for section in SECTIONS:
         section_defaults = getattr(defaults, section)
         fields = set(section_defaults.__dataclass_fields__)
         documented = {("sender" if k == "from" else k) for k in data[section]}
         assert documented == fields, section
+        for key, value in data[section].items():
+            expected = getattr(section_defaults, "sender" if key == "from" else key)
+            if isinstance(expected, tuple):
+                expected = list(expected)
+            assert value == ("" if expected is None else expected), f"{section}.{key}"
 
 
 def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
