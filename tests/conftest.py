@@ -177,6 +177,7 @@ def silent_server() -> Iterator[str]:
     for connection in held:
         connection.close()
 
+
 # --- the sample story of the key-point tests (tests/data/summarize/story.toml) ----------------
 
 with (Path(__file__).parent / "data" / "summarize" / "story.toml").open("rb") as _story:

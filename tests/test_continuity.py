@@ -17,7 +17,7 @@ import html5lib
 import httpx
 import pytest
 
-from digest import archive, continuity, pipeline
+from digest import continuity, pipeline, preview
 from digest.config import DEFAULT_CONFIG, Config, load_config
 from digest.models import Article, EarlierStory, Story
 from tests.conftest import Handler, Reply, Request, Server
@@ -197,7 +197,7 @@ def test_the_continued_mark_links_the_earlier_story_in_the_served_archive(built)
     config, build = built
     build(DAY1)
     build(DAY2)
-    server = archive.preview_server(config.out_dir, port=0)
+    server = preview.preview_server(config.out_dir, port=0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
