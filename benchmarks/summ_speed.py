@@ -1,6 +1,7 @@
-"""Time key points for 1,000 articles of about 600 words, in one process and with the process pool.
+"""Time key points for 1,000 articles of about 600 words in one process, per sumy method.
 
-Run: .venv/bin/python -m benchmarks.summ_speed [--articles 1000] [--words 600]
+Run: .venv/bin/python -m benchmarks.summ_speed [--articles 1000] [--words 600] [--methods ...]
+The goal for ours (keypoints): at most 5 ms per article.
 Articles are put together at run time from the dev set's sentences when it is present, otherwise
 from German sentences built from the templates below.
 """
@@ -9,9 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import resource
 import sys
 import time
 from collections.abc import Sequence
@@ -20,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from digest import nlp
-from digest.summarize import key_points_many
+from digest.summarize import DEFAULT_METHOD, key_points
 
 DEV_SET = Path(__file__).resolve().parents[1] / ".." / "shared" / "eval" / "summ" / "dev.jsonl"
 SEED = 7
@@ -99,36 +98,28 @@ def synthesise_articles(count: int, words: int) -> list[tuple[str | None, str]]:
     return articles
 
 
-def peak_mib(who: int) -> float:
-    return resource.getrusage(who).ru_maxrss / 1024  # kilobytes on Linux
-
-
-def timed(label: str, articles: Sequence[tuple[str | None, str]], processes: int) -> list[object]:
+def timed(method: str, articles: Sequence[tuple[str | None, str]]) -> float:
+    """Milliseconds per article for the pipeline's call with `method`, after one warm-up."""
+    key_points(articles[0][1], title=articles[0][0], method=method)
     started = time.perf_counter()
-    results = key_points_many(articles, processes=processes)
-    elapsed = time.perf_counter() - started
-    print(
-        f"{label:<24} {elapsed:7.2f} s  {len(articles) / elapsed:8.1f} articles/s  "
-        f"peak RSS self {peak_mib(resource.RUSAGE_SELF):6.0f} MiB, "
-        f"children {peak_mib(resource.RUSAGE_CHILDREN):6.0f} MiB"
-    )
-    return list(results)
+    for title, text in articles:
+        key_points(text, title=title, method=method)
+    return 1000 * (time.perf_counter() - started) / len(articles)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--words", type=int, default=600)
+    parser.add_argument("--methods", nargs="*", default=[DEFAULT_METHOD, "lexrank"])
     args = parser.parse_args(argv)
     articles = synthesise_articles(args.articles, args.words)
-    mean_words = sum(len(text.split()) for _, text in articles) / len(articles)
-    cores = os.cpu_count() or 1
-    print(f"{len(articles)} articles, {mean_words:.0f} words on average, {cores} cores")
-    # The pool runs first so that its workers do not inherit caches warmed by the single run.
-    pooled = timed(f"pool of {cores} processes", articles, processes=cores)
-    single = timed("1 process", articles, processes=1)
-    print("pool results identical to one process:", single == pooled)
-    return 0 if single == pooled else 1
+    mean_words = sum(nlp.word_count(text) for _, text in articles) / len(articles)
+    print(f"{len(articles)} articles, {mean_words:.0f} words on average, one process")
+    for method in args.methods:
+        per_article = timed(method, articles)
+        print(f"{method:<12} {per_article:6.2f} ms per article")
+    return 0
 
 
 if __name__ == "__main__":

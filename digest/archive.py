@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import re
 import tempfile
 from datetime import date
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 from digest.render import Edition, edition_from_json
 
@@ -74,23 +71,31 @@ def read_editions(out_dir: Path) -> list[Edition]:
     return editions
 
 
+def earlier_editions(out_dir: Path, day: date, count: int) -> list[tuple[date, str]]:
+    """The digest.json texts of the `count` newest editions before `day`, newest first; an
+    unreadable one is logged and skipped."""
+    found: list[tuple[date, str]] = []
+    folders = [f for f in out_dir.glob("*/") if _EDITION_FOLDER.fullmatch(f.name)]
+    for folder in sorted(folders, key=lambda f: f.name, reverse=True):
+        if len(found) >= count:
+            break
+        if folder.name >= day.isoformat() or not (folder / "digest.json").is_file():
+            continue
+        try:
+            found.append(
+                (date.fromisoformat(folder.name), (folder / "digest.json").read_text("utf-8"))
+            )
+        except (OSError, ValueError) as error:
+            log.warning("skipping edition %s for continuity: %s", folder.name, error)
+    return found
+
+
 def write_site(out_dir: Path, index_html: str, feed_xml: str) -> list[Path]:
     """Rewrite out/index.html and out/feed.xml, each atomically."""
     return [
         write_atomic(out_dir / "index.html", index_html),
         write_atomic(out_dir / "feed.xml", feed_xml),
     ]
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        log.info("preview: " + format, *args)
-
-
-def preview_server(out_dir: Path, port: int = 8000) -> ThreadingHTTPServer:
-    """EDGE: an HTTP server for out/ on 127.0.0.1 only (port 0: any free port)."""
-    handler = functools.partial(_QuietHandler, directory=str(out_dir))
-    return ThreadingHTTPServer(("127.0.0.1", port), handler)
 
 
 def _fsync_dir(folder: Path) -> None:

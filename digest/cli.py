@@ -15,11 +15,13 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from digest import __version__, archive, extract, http, mail, opml, pipeline, runs, summarize
+from digest import __version__, extract, http, mail, opml, pipeline, runs, summarize
 from digest import schedule as scheduling
+from digest.archive import write_atomic
 from digest.config import Config, load_config, load_feed_list
 from digest.errors import DigestError, FetchError
 from digest.models import FeedSource, is_web_url
+from digest.preview import preview_server
 from digest.store import FeedHealth, Store
 
 log = logging.getLogger("digest")
@@ -40,7 +42,7 @@ def common_options(command: Callable[..., Any]) -> Callable[..., Any]:
         "out_dir",
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
-        help="Output folder; the state database lives there unless configured otherwise.",
+        help="Output folder for an independent run, with a state of its own outside it.",
     )
     @functools.wraps(command)
     def wrapper(*args: Any, config_path: Path | None, out_dir: Path | None, **kwargs: Any) -> Any:
@@ -48,6 +50,7 @@ def common_options(command: Callable[..., Any]) -> Callable[..., Any]:
             config = load_config(config_path)
             if out_dir is not None:
                 config = config.with_out_dir(out_dir)
+            runs.settle_state(config)
             return command(*args, config=config, **kwargs)
         except DigestError as error:
             raise click.ClickException(str(error)) from None
@@ -99,7 +102,8 @@ def main(verbose: bool, log_format: str) -> None:
     "--since",
     type=click.DateTime(["%Y-%m-%d"]),
     default=None,
-    help="Take articles first seen since this date instead of since the last digest.",
+    help="Take every article published since this date (not shown in another edition) instead"
+    " of those published within window_hours.",
 )
 @click.option("--explain", is_flag=True, help="Also write explain.txt with every article's fate.")
 @click.option(
@@ -108,6 +112,18 @@ def main(verbose: bool, log_format: str) -> None:
     is_flag=True,
     help="After a successful build, send the edition (like `digest send`).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Select and summarise again instead of reusing the last build's stories; refused for"
+    " an edition already sent.",
+)
+@click.option(
+    "--new-edition",
+    is_flag=True,
+    help="With --force on an edition already sent: make a new edition of that date, sent to"
+    " every recipient again.",
+)
 def build(
     config: Config,
     day: datetime | None,
@@ -115,8 +131,15 @@ def build(
     since: datetime | None,
     explain: bool,
     send_after: bool,
+    force: bool,
+    new_edition: bool,
 ) -> None:
-    """Build one edition and print the paths of the files written."""
+    """Build one edition and print the paths of the files written.
+
+    An edition any recipient has is kept exactly as sent: building it again writes the same
+    files, and later articles wait for the next edition."""
+    if new_edition and not force:
+        raise click.UsageError("--new-edition replaces a sent edition only together with --force")
     now = datetime.now(UTC)
     zone = ZoneInfo(config.timezone)
     edition = day.date() if day else now.astimezone(zone).date()
@@ -129,8 +152,21 @@ def build(
         )
         with ledger as problems:
             result = pipeline.build(
-                config, day=edition, now=now, feeds_path=feeds_path, since=start, explain=explain
+                config,
+                day=edition,
+                now=now,
+                feeds_path=feeds_path,
+                since=start,
+                explain=explain,
+                force=force,
+                new_edition=new_edition,
             )
+            if result.kept:
+                click.echo(
+                    f"Ausgabe {edition.isoformat()} ist bereits versandt und bleibt unverändert;"
+                    " neue Artikel kommen in die nächste Ausgabe.",
+                    err=True,
+                )
             for failure in result.failures:
                 click.echo(f"Warnung: {failure.source}: {failure.message}", err=True)
             for path in result.paths:
@@ -204,13 +240,15 @@ def summarize_command(
     help="Port on 127.0.0.1 (0: any free port).",
 )
 def preview(config: Config, day: datetime | None, port: int) -> None:
-    """Serve out/ on 127.0.0.1 and print the URL; stop with Ctrl+C."""
+    """Serve the edition files of out/ on 127.0.0.1 and print the URL; stop with Ctrl+C.
+
+    Only index.html, feed.xml and each edition's .html, .txt and .json files are served."""
     page = f"{day.date().isoformat()}/digest.html" if day else "index.html"
     if not (config.out_dir / page).is_file():
         missing = config.out_dir / page
         raise click.ClickException(f"{missing} does not exist; run `digest build` first")
     try:
-        server = archive.preview_server(config.out_dir, port)
+        server = preview_server(config.out_dir, port)
     except OSError as error:
         raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {error.strerror}") from None
     with server:
@@ -269,7 +307,9 @@ def extract_command(config: Config, target: str, as_json: bool) -> None:
         raise FetchError(f"{target}: only http(s) URLs or file paths can be extracted")
     else:
         body, url = http.read_local(Path(target).absolute(), config.fetch).body, None
-    page = extract.extract_page(body, url=url)
+    page = extract.extract_page_or_error((body, url))
+    if isinstance(page, DigestError):
+        raise page
     if as_json:
         fields = {
             "url": url,
@@ -386,7 +426,7 @@ def feeds_import(config: Config, opml_file: Path, target: Path | None, force: bo
         return
     if target.exists() and not force:
         raise click.ClickException(f"{target} exists; use --force to replace it")
-    archive.write_atomic(target, text)
+    write_atomic(target, text)
     load_feed_list(target)  # what was written must read back
     click.echo(f"{len(imported.feeds)} feeds written to {target}", err=True)
 

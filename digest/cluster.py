@@ -63,6 +63,13 @@ def _stop_stems(language: str) -> frozenset[str]:
     return frozenset(stem(w, language) for w in nlp.stop_words(language))
 
 
+def content_stems(text: str, language: str) -> list[str]:
+    """Stems of the words that carry content: no stop words, nothing shorter than three letters."""
+    stops = _stop_stems(language)
+    stems = (stem(w, language) for w in nlp.words(text) if len(w) >= 3 or w.isdigit())
+    return [s for s in stems if s not in stops]
+
+
 def shingles(words: Sequence[str], size: int = SHINGLE_SIZE) -> set[bytes]:
     if len(words) < size:
         return {" ".join(words).encode()} if words else set()

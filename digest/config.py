@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import os
 import tomllib
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,8 @@ class FetchConfig:
     retries: int = 2
     max_bytes: int = 10_000_000
     max_redirects: int = 5
+    feeds_deadline: float = 90.0
+    pages_deadline: float = 90.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +41,19 @@ class ExtractConfig:
 
 @dataclass(frozen=True, slots=True)
 class SummarizeConfig:
+    method: str = "keypoints"
     max_points: int = 4
-    word_budget: int = 80
+    word_budget: int = 60
+
+    def __post_init__(self) -> None:
+        from digest.summarize import METHODS  # here, not at the top: summarize imports sumy
+
+        if self.method not in METHODS:
+            raise ConfigError(
+                f"summarize.method must be one of {', '.join(METHODS)}, got {self.method!r}"
+            )
+        if self.max_points < 1 or self.word_budget < 1:
+            raise ConfigError("summarize.max_points and summarize.word_budget must be at least 1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +71,20 @@ class SelectConfig:
 class RenderConfig:
     template_dir: Path | None = None
     max_html_bytes: int = 102_000
+
+
+@dataclass(frozen=True, slots=True)
+class ContinuityConfig:
+    enabled: bool = True
+    days: int = 7
+    only_new: bool = True
+    archive_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TermineConfig:
+    enabled: bool = True
+    days: int = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +120,10 @@ class Config:
     title: str = "Sicherheitspolitisches Tagesbriefing"
     feeds: Path = Path("feeds/samples.toml")
     out_dir: Path = Path("out")
-    state: Path | None = None
+    state_dir: Path = Path("state")
     timezone: str = "Europe/Berlin"
     languages: tuple[str, ...] = ("de",)
-    window_hours: float = 0.0
+    window_hours: float = 30.0
     keep_days: int = 30
     processes: int = 0
     fetch: FetchConfig = field(default_factory=FetchConfig)
@@ -101,17 +131,44 @@ class Config:
     summarize: SummarizeConfig = field(default_factory=SummarizeConfig)
     select: SelectConfig = field(default_factory=SelectConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
+    continuity: ContinuityConfig = field(default_factory=ContinuityConfig)
+    termine: TermineConfig = field(default_factory=TermineConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
 
     @property
     def state_path(self) -> Path:
-        return self.state if self.state is not None else self.out_dir / "state.sqlite"
+        """The state database; the run lock and the logs live next to it."""
+        return self.state_dir / "state.sqlite"
 
     def with_out_dir(self, out_dir: Path) -> Config:
-        """The same settings writing to another folder; state follows unless set explicitly."""
-        return dataclasses.replace(self, out_dir=out_dir.resolve())
+        """The same settings writing to another folder, as an independent run: with a state of
+        its own, kept outside that folder (see `independent_state_dir`)."""
+        out = out_dir.resolve()
+        return dataclasses.replace(self, out_dir=out, state_dir=independent_state_dir(out))
 
+
+def independent_state_dir(out_dir: Path, environ: Mapping[str, str] = os.environ) -> Path:
+    """The state folder of a run writing to `out_dir` (`--out`): under the XDG state directory
+    ($XDG_STATE_HOME, else ~/.local/state), named after the folder and a hash of its path, so
+    that it is never inside the published folder and each output folder has its own."""
+    home = environ.get("XDG_STATE_HOME") or str(Path(environ.get("HOME", "~")) / ".local/state")
+    key = hashlib.sha256(str(out_dir).encode("utf-8")).hexdigest()[:12]
+    return Path(home).expanduser() / "sipo-digest" / f"{out_dir.name or 'out'}-{key}"
+
+
+# The [tables] of digest.toml besides [digest], each a field of Config.
+SECTIONS = (
+    "fetch",
+    "extract",
+    "summarize",
+    "select",
+    "render",
+    "continuity",
+    "termine",
+    "email",
+    "schedule",
+)
 
 # TOML keys that are not Python identifiers.
 _RENAMED = {"from": "sender"}
@@ -123,16 +180,35 @@ def load_config(path: Path | None = None) -> Config:
     data = _read_toml(path)
     base = path.parent
     top = dict(data.pop("digest", {}))
-    for name in ("fetch", "extract", "summarize", "select", "render", "email", "schedule"):
+    for name in SECTIONS:
         if name in data:
             top[name] = data.pop(name)
     if data:
         raise ConfigError(f"{path}: unknown section or key {sorted(data)[0]!r}")
+    if "state" in top:
+        raise ConfigError(
+            f"{path}: 'state' is now 'state_dir', a folder for the state database, lock and logs"
+        )
     config = _build(Config, top, path, base, "")
+    for name, value in _budgets(config).items():
+        if value <= 0:
+            raise ConfigError(f"{path}: {name} must be a positive number of seconds or hours")
     # Defaults for paths are relative to the config file too, not to the working directory.
     return dataclasses.replace(
-        config, path=path, feeds=base / config.feeds, out_dir=base / config.out_dir
+        config,
+        path=path,
+        feeds=base / config.feeds,
+        out_dir=base / config.out_dir,
+        state_dir=base / config.state_dir,
     )
+
+
+def _budgets(config: Config) -> dict[str, float]:
+    return {
+        "window_hours": config.window_hours,
+        "fetch.feeds_deadline": config.fetch.feeds_deadline,
+        "fetch.pages_deadline": config.fetch.pages_deadline,
+    }
 
 
 def load_feed_list(path: Path) -> tuple[FeedSource, ...]:

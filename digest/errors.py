@@ -3,6 +3,7 @@
 DigestError
  +-- ConfigError          the configuration or a feed list is malformed (names file and line)
  +-- FetchError           a feed or page could not be fetched (status, timeout, size cap)
+ |    +-- FetchFailed     ... with a short status for feed health ("404", "timeout", "refused")
  +-- FeedError            a feed's bytes could not be parsed into entries
  +-- ExtractError         a page gave no usable main text
  +-- SummarizeError       a text gave no key points (empty, or no sentences)
@@ -10,6 +11,7 @@ DigestError
  +-- StateError           the state database is unusable
  +-- LockedError          another run holds the lock
  +-- MailError            a message could not be delivered
+ +-- EditionSentError     a rebuild would change an edition some recipient already has
 """
 
 
@@ -23,6 +25,14 @@ class ConfigError(DigestError):
 
 class FetchError(DigestError):
     pass
+
+
+class FetchFailed(FetchError):
+    """A fetch that failed for a reason worth a short status ("404", "timeout", "too-large")."""
+
+    def __init__(self, message: str, status: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class FeedError(DigestError):
@@ -50,4 +60,8 @@ class LockedError(DigestError):
 
 
 class MailError(DigestError):
+    pass
+
+
+class EditionSentError(DigestError):
     pass

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import functools
-import gzip
+import html as html_module
 import itertools
 import math
+import multiprocessing
 import re
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -16,6 +17,7 @@ from typing import Any, Generic, TypeVar
 import trafilatura
 from lxml.etree import ParserError, XMLSyntaxError
 from py3langid import langid
+from trafilatura.utils import detect_encoding
 
 from digest.errors import ExtractError
 from digest.models import MARKER_PAYWALL, MARKER_TEASER_ONLY, Article
@@ -25,6 +27,7 @@ from digest.textrules import (
     clean_text,
     is_paywalled,
     looks_like_credit,
+    strip_forbidden_chars,
 )
 
 
@@ -177,10 +180,19 @@ def _boilerplate_lines(tree: Any, main_lines: Sequence[str]) -> frozenset[tuple[
     return frozenset((inside - outside) & main_keys)
 
 
+# Signatures of compressed data. The HTTP edge undoes Content-Encoding (and gzip sent without
+# it) under its size cap; what still starts like this is refused, never inflated here, because
+# an inflater here would not be bounded by that cap (trafilatura inflates bytes it is given).
+_COMPRESSED_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"BZh", b"\xfd7zXZ\x00", b"PK\x03\x04")
+
+
 def _parse_html(html: str | bytes) -> Any:
-    if isinstance(html, bytes) and html[:2] == b"\x1f\x8b":
-        html = gzip.decompress(html)
-    if not html or not html.strip():
+    if isinstance(html, bytes):
+        if html.startswith(_COMPRESSED_MAGIC):
+            raise ExtractError("page is compressed data, not HTML")
+        html = _decode(html)
+    html = _CHARACTER_REFERENCE.sub(_allowed_reference, strip_forbidden_chars(html))
+    if not html.strip():
         raise ExtractError("page is empty")
     try:
         tree = trafilatura.load_html(html)
@@ -189,6 +201,35 @@ def _parse_html(html: str | bytes) -> Any:
     if tree is None:
         raise ExtractError("page is not parseable HTML")
     return tree
+
+
+# A numeric character reference; lxml turns "&#1;" into the character itself, which trafilatura
+# then cannot put into its XML tree (it gives up on the whole page).
+_CHARACTER_REFERENCE = re.compile(r"&#(?:[xX][0-9a-fA-F]{1,8}|[0-9]{1,10});?")
+_MARKUP = frozenset("<>&\"'")
+
+
+def _allowed_reference(match: re.Match[str]) -> str:
+    """A reference as the character it stands for (HTML's rules, e.g. &#150; is a dash), or
+    nothing for a forbidden one; references to markup characters stay references."""
+    reference = match.group()
+    character = html_module.unescape(reference if reference.endswith(";") else reference + ";")
+    return reference if character in _MARKUP else strip_forbidden_chars(character)
+
+
+def _decode(html: bytes) -> str:
+    """The page as text: UTF-8 when it is, else the encoding detected, else UTF-8 with
+    replacement characters (decoded here, so that trafilatura never sees bytes)."""
+    try:
+        return html.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    for encoding in detect_encoding(html):
+        try:
+            return html.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return html.decode("utf-8", errors="replace")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -430,13 +471,14 @@ def extract_page(html: str | bytes, *, url: str | None = None) -> ExtractedPage:
     """Main text and metadata of an article page; ExtractError when there is no main text."""
     tree = _parse_html(html)
     metadata = trafilatura.extract_metadata(tree, default_url=url)
-    raw_text = _extract_raw_text(tree, url)
+    raw_text = strip_forbidden_chars(_extract_raw_text(tree, url))
     furniture = _boilerplate_lines(tree, raw_text.splitlines())
-    title = (metadata.title or "").strip() or None
-    author = (metadata.author or "").strip() or None
+    title = strip_forbidden_chars(metadata.title or "").strip() or None
+    author = strip_forbidden_chars(metadata.author or "").strip() or None
     text = _main_text(raw_text, title, author, furniture)
     if text.strip():
-        text = _with_lead(text, clean_text(_lead_paragraph(tree) or ""))
+        lead = strip_forbidden_chars(_lead_paragraph(tree) or "")
+        text = _with_lead(text, clean_text(lead))
     if not text.strip():
         raise ExtractError(f"no main text found on page{f' {url}' if url else ''}")
     return ExtractedPage(
@@ -525,13 +567,24 @@ PageBody = tuple[str | bytes, str | None]  # the page's HTML and its URL
 
 
 def extract_page_or_error(body: PageBody) -> ExtractedPage | ExtractError:
-    """`extract_page`, with the ExtractError returned instead of raised (one per page of many)."""
+    """`extract_page`, with the error returned instead of raised (one per page of many).
+
+    Any exception counts: whatever one hostile page makes the parser do costs that page only,
+    never the other pages of its batch or the build."""
     html, url = body
     try:
         return extract_page(html, url=url)
     except ExtractError as error:
         return error
+    except Exception as error:
+        return ExtractError(f"page could not be read ({type(error).__name__}: {error})")
 
+
+# Workers start from a fork server, never by forking this process: the build also runs inside the
+# scheduler, whose threads (and their locks) a plain fork would copy mid-flight. The server
+# imports this module once, so each worker starts without importing trafilatura again.
+_POOL_CONTEXT = multiprocessing.get_context("forkserver")
+_POOL_CONTEXT.set_forkserver_preload([__name__])
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -575,7 +628,7 @@ class Workers:
         if self.processes <= 1 or len(items) < IN_PROCESS_LIMIT:
             return Batch(done=_apply(function, items))
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.processes)
+            self._pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=_POOL_CONTEXT)
         size = max(4, math.ceil(len(items) / (self.processes * 4)))
         chunks = [items[i : i + size] for i in range(0, len(items), size)]
         return Batch(jobs=[self._pool.submit(_apply, function, chunk) for chunk in chunks])

@@ -16,6 +16,7 @@ from lxml import etree
 
 from digest.errors import FeedError
 from digest.models import MARKER_FUTURE_DATE, MARKER_NO_DATE, Entry, FeedSource, is_web_url
+from digest.textrules import strip_forbidden_chars
 
 _BLOCK_TAGS = frozenset(
     "p div br li h1 h2 h3 h4 h5 h6 blockquote pre tr table ul ol section article header footer"
@@ -67,14 +68,18 @@ def parse_feed(
         response_headers["content-location"] = base_url
     # Only the first MAX_ITEMS items are parsed: feedparser needs about 1 s per 10,000 items.
     head, item_count = first_items(data, MAX_ITEMS)
+    head = _CHARACTER_REFERENCE.sub(_allowed_reference, head)
     # A stream, never the bytes themselves: feedparser opens bytes that name a local file, so a
     # server answering "/dev/zero" would have it read a file forever.
-    parsed = feedparser.parse(
-        io.BytesIO(head),
-        response_headers=response_headers,
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
+    try:
+        parsed = feedparser.parse(
+            io.BytesIO(head),
+            response_headers=response_headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except Exception as error:  # the parser's own fault on hostile bytes: this feed fails alone
+        raise FeedError(f"{source.name}: feed could not be parsed ({_describe(error)})") from None
     warnings = _check(parsed, data, source, cut=len(head) < len(data))
     # A local feed file has no URL of its own; its channel link is the natural base.
     feed_link = base_url or parsed.feed.get("link", "")
@@ -101,6 +106,11 @@ def parse_feed(
         warnings.append(f"{source.name}: {item_count} items, kept the first {MAX_ITEMS}")
     if parsed.entries and not entries:
         warnings.append(f"{source.name}: no item had a title and an http(s) link")
+    elif len(entries) < len(parsed.entries[:MAX_ITEMS]):
+        left_out = len(parsed.entries[:MAX_ITEMS]) - len(entries)
+        warnings.append(
+            f"{source.name}: {left_out} item(s) without a title or a valid link left out"
+        )
     return ParsedFeed(
         title=_text(parsed.feed.get("title", "")) or source.name,
         entries=tuple(entries),
@@ -135,6 +145,23 @@ def declares_entities(data: bytes) -> bool:
         if found != -1 and not _ELEMENT_START.search(data[:found].decode(encoding, "ignore")):
             return True
     return False
+
+
+# A numeric character reference in the feed's bytes (ASCII-compatible encodings). feedparser
+# turns one to a lone surrogate into a crash and one to a control character into that character;
+# HTML's rule maps 128-159 to the Windows-1252 characters (&#150; is a dash).
+_CHARACTER_REFERENCE = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
+
+
+def _allowed_reference(match: re.Match[bytes]) -> bytes:
+    """The reference kept, mapped (128-159) or dropped (a character no text may hold)."""
+    code = int(match.group(1), 16) if match.group(1) else int(match.group(2))
+    if 0x80 <= code <= 0x9F:
+        mapped = bytes([code]).decode("cp1252", errors="ignore")
+        return f"&#{ord(mapped)};".encode() if mapped else b""
+    if code > 0x10FFFF or not strip_forbidden_chars(chr(code)):
+        return b""
+    return match.group()
 
 
 _ITEM_START = re.compile(rb"<(?:item|entry)[\s>/]")
@@ -225,12 +252,19 @@ def _tidy(text: str) -> str:
 
 def _text(value: str) -> str:
     """Titles and names: one line of plain text, mojibake repaired, bounded."""
-    return " ".join(html_to_text(repair_mojibake(value[:MAX_TEXT_CHARS])).split())[:MAX_TITLE_CHARS]
+    return " ".join(_plain(value[:MAX_TEXT_CHARS]).split())[:MAX_TITLE_CHARS]
 
 
 def _body(value: str) -> str:
     """Summaries and contents: plain text, mojibake repaired, bounded."""
-    return html_to_text(repair_mojibake(value[: 4 * MAX_TEXT_CHARS]))[:MAX_TEXT_CHARS]
+    return _plain(value[: 4 * MAX_TEXT_CHARS])[:MAX_TEXT_CHARS]
+
+
+def _plain(value: str) -> str:
+    """Feed markup as plain text without forbidden characters: removed before the HTML parser
+    (which refuses them) and again after it (a character reference such as &#1; makes one)."""
+    text = html_to_text(strip_forbidden_chars(repair_mojibake(value)))
+    return strip_forbidden_chars(text)
 
 
 # UTF-8 read as Windows-1252 (or Latin-1): each lead byte shows as one of these characters,
@@ -294,7 +328,7 @@ def _entry(raw: dict, *, source: FeedSource, now: datetime, feed_link: str) -> E
         feed=source.name,
         title=title,
         url=link,
-        guid=(raw.get("id") or None),
+        guid=strip_forbidden_chars(raw.get("id") or "") or None,
         published=published,
         summary=summary,
         content=content,

@@ -6,6 +6,11 @@ follows at most `max_redirects` redirects, retries timeouts, 429 and 5xx a bound
 decoded bytes while they stream in (a gzip bomb is cut off, never inflated into memory), and sends
 If-None-Match / If-Modified-Since when the caller knows the feed's validators.
 
+Nothing one URL does can stop or stall the others: every failure, whatever raised it, is a
+FetchFailure for that URL; an origin that keeps failing to answer is skipped for the rest of the
+build (HostBreaker); and each stage as a whole ends at its deadline (`feeds_deadline`,
+`pages_deadline`), whatever is still pending then being given up.
+
 Like a private HTTP cache, a feed is not requested at all while the freshness lifetime of its
 previous response lasts (Cache-Control max-age, else Expires - Date; never with no-cache or
 no-store; capped at MAX_FRESH_SECONDS): `Fetched.fresh_until` computes it, the caller stores it
@@ -16,26 +21,33 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import ipaddress
+import logging
 import re
-import socket
 import zlib
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
-import httpcore
 import httpx
 
 from digest import __version__
+from digest.addresses import (
+    AddressPolicy,
+    PublicOnlyTransport,
+    is_public_address,
+    require_public_host,
+    resolves_public,
+)
 from digest.config import FetchConfig
-from digest.errors import FetchError
+from digest.errors import FetchFailed
 from digest.models import FeedSource, is_web_url
+
+log = logging.getLogger(__name__)
 
 USER_AGENT = f"sipo-digest/{__version__} (+https://github.com/sipo-digest)"
 ACCEPT_FEEDS = (
@@ -51,6 +63,9 @@ MAX_RETRY_AFTER_SECONDS = 30.0
 MAX_FRESH_SECONDS = 3600.0
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)\"?\s*(?:,|$)", re.IGNORECASE)
 _NO_REUSE = re.compile(r"(?:^|,)\s*(?:no-cache|no-store)\b", re.IGNORECASE)
+# Unreachable answers in a row (timeouts, refused connections, DNS) after which one build sends
+# no more requests to that origin: two, so that one lost packet does not condemn a host.
+BREAKER_THRESHOLD = 2
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _RETRYABLE = frozenset({429, 500, 502, 503, 504, 507, 509, 520, 521, 522, 523, 524})
 
@@ -147,14 +162,6 @@ class FetchFailure:
     status: str
 
 
-class FetchFailed(FetchError):
-    """A fetch that failed for a reason worth a short status ("404", "timeout", "too-large")."""
-
-    def __init__(self, message: str, status: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
 # ---------------------------------------------------------------------------------------------
 # Entry points (synchronous; each runs its own event loop)
 
@@ -165,11 +172,14 @@ def fetch_feeds(
     validators: Mapping[str, Validators] | None = None,
     *,
     now: datetime | None = None,
+    breaker: HostBreaker | None = None,
+    is_public: AddressPolicy = is_public_address,
 ) -> list[Fetched | FetchFailure]:
-    """Fetch every configured feed, in the order given. `validators` is keyed by feed URL.
-    With `now`, a feed whose validators are still fresh then is not requested: it comes back as
-    a 304 marked `fresh`. Local paths are allowed here because the operator named them; private
-    addresses too."""
+    """Fetch every configured feed, in the order given, within `config.feeds_deadline`.
+    `validators` is keyed by feed URL. With `now`, a feed whose validators are still fresh then
+    is not requested: it comes back as a 304 marked `fresh`. Local paths and private addresses
+    are allowed because the operator named them; a redirect leads to a private address only
+    when the operator's own URL was private (`is_public` judges addresses)."""
     known = validators or {}
     results: list[Fetched | FetchFailure | None] = [None] * len(sources)
     remote: list[tuple[int, str]] = []
@@ -182,31 +192,39 @@ def fetch_feeds(
             )
         else:
             remote.append((index, source.url))
-    fetched = asyncio.run(
-        _fetch_all(
-            [url for _, url in remote],
-            config,
-            accept=ACCEPT_FEEDS,
-            allow_private=True,
-            validators=known,
-        )
+    session = _Session(
+        config,
+        accept=ACCEPT_FEEDS,
+        guard="origin",
+        breaker=breaker or HostBreaker(),
+        is_public=is_public,
+        validators=known,
     )
+    fetched = asyncio.run(session.fetch_all([url for _, url in remote], config.feeds_deadline))
     for (index, _), result in zip(remote, fetched, strict=True):
         results[index] = result
     return [r for r in results if r is not None]
 
 
 def fetch_pages(
-    urls: Sequence[str], config: FetchConfig, *, allow_private: bool = False
+    urls: Sequence[str],
+    config: FetchConfig,
+    *,
+    allow_private: bool = False,
+    breaker: HostBreaker | None = None,
+    is_public: AddressPolicy = is_public_address,
 ) -> list[Fetched | FetchFailure]:
-    """Fetch pages that feeds link to: http(s) only, and unless `allow_private`, only hosts whose
-    every address is public (no loopback, private, link-local or cloud-metadata addresses),
-    checked again on every redirect."""
-    return asyncio.run(
-        _fetch_all(
-            list(urls), config, accept=ACCEPT_PAGES, allow_private=allow_private, validators={}
-        )
+    """Fetch pages that feeds link to, within `config.pages_deadline`: http(s) only, and unless
+    `allow_private`, only hosts whose every address is public (no loopback, private, link-local
+    or cloud-metadata addresses), checked again on every redirect and at connect time."""
+    session = _Session(
+        config,
+        accept=ACCEPT_PAGES,
+        guard="never" if allow_private else "always",
+        breaker=breaker or HostBreaker(),
+        is_public=is_public,
     )
+    return asyncio.run(session.fetch_all(list(urls), config.pages_deadline))
 
 
 def fetch_source(source: FeedSource, config: FetchConfig) -> Fetched:
@@ -237,6 +255,58 @@ def _read_local_result(path: Path, config: FetchConfig) -> Fetched | FetchFailur
 
 
 # ---------------------------------------------------------------------------------------------
+# The circuit breaker: one build gives up on an origin that keeps failing to answer.
+
+# Failures that say the origin is unreachable (not that one URL is wrong): they open the breaker.
+_UNREACHABLE = frozenset({"timeout", "network", "dns"})
+
+
+class HostBreaker:
+    """Origins (scheme, host, port) that failed to connect, resolve or answer in time
+    `threshold` times in a row: no further request goes to them for the rest of the build.
+    One breaker lives for one build and is shared by its feed and page stages."""
+
+    def __init__(self, threshold: int = BREAKER_THRESHOLD) -> None:
+        self.threshold = max(1, threshold)
+        self._failures: defaultdict[str, int] = defaultdict(int)
+        self._open: set[str] = set()
+
+    def is_open(self, url: str) -> bool:
+        return _origin(url) in self._open
+
+    def record(self, url: str, status: str | None) -> bool:
+        """Count one attempt: a success (None) closes the count, an unreachable status adds.
+        True when this attempt opened the breaker for the URL's origin."""
+        origin = _origin(url)
+        if status is None:
+            self._failures.pop(origin, None)
+            return False
+        if status not in _UNREACHABLE or origin in self._open:
+            return False
+        self._failures[origin] += 1
+        if self._failures[origin] < self.threshold:
+            return False
+        self._open.add(origin)
+        log.warning(
+            "%s failed %d times in a row (%s): no more requests to it in this build",
+            origin,
+            self._failures[origin],
+            status,
+        )
+        return True
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    default = 443 if parts.scheme == "https" else 80
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port or default}"
+
+
+# ---------------------------------------------------------------------------------------------
 # The event loop side
 
 
@@ -256,85 +326,228 @@ class _Limiter:
             yield
 
 
-async def _fetch_all(
-    urls: list[str],
-    config: FetchConfig,
-    *,
-    accept: str,
-    allow_private: bool,
-    validators: Mapping[str, Validators],
-) -> list[Fetched | FetchFailure]:
-    if not urls:
-        return []
-    limiter = _Limiter(config.concurrency, config.per_host)
-    timeout = httpx.Timeout(
-        connect=config.connect_timeout,
-        read=config.read_timeout,
-        write=config.read_timeout,
-        pool=None,
-    )
-    limits = httpx.Limits(
-        max_connections=max(1, config.concurrency),
-        max_keepalive_connections=max(1, config.concurrency),
-    )
-    headers = {"User-Agent": USER_AGENT, "Accept": accept, "Accept-Encoding": "gzip, deflate"}
-    transport = (
-        httpx.AsyncHTTPTransport(limits=limits) if allow_private else _PublicOnlyTransport(limits)
-    )
-    async with httpx.AsyncClient(
-        timeout=timeout, headers=headers, follow_redirects=False, transport=transport
-    ) as client:
-        tasks = [
-            _fetch_one(
-                client,
-                url,
-                config,
-                limiter,
-                validators.get(url, Validators()),
-                allow_private=allow_private,
+class _Session:
+    """One stage's fetching: settings, limits, breaker and address rule, and the two clients
+    (one dialling any address, one dialling only public ones).
+
+    `guard` says which hops must reach public addresses only: "always" (pages), "never" (pages
+    with extract.allow_private) or "origin" (feeds: every hop when the operator's URL is public,
+    none when it is private)."""
+
+    def __init__(
+        self,
+        config: FetchConfig,
+        *,
+        accept: str,
+        guard: Literal["always", "never", "origin"],
+        breaker: HostBreaker,
+        is_public: AddressPolicy,
+        validators: Mapping[str, Validators] | None = None,
+    ) -> None:
+        self.config = config
+        self.accept = accept
+        self.guard = guard
+        self.breaker = breaker
+        self.is_public = is_public
+        self.validators = validators or {}
+        self.limiter = _Limiter(config.concurrency, config.per_host)
+        # Requests under way by origin: when an origin's breaker opens, they are given up too,
+        # so a dead host costs one read timeout, not one more for each request already waiting.
+        self._under_way: defaultdict[str, set[asyncio.Future[Fetched]]] = defaultdict(set)
+
+    async def fetch_all(self, urls: list[str], deadline: float) -> list[Fetched | FetchFailure]:
+        """Every URL's result in order; what is still running at `deadline` seconds is given
+        up (status "deadline"), so no host can hold the stage longer than that."""
+        if not urls:
+            return []
+        config = self.config
+        timeout = httpx.Timeout(
+            connect=config.connect_timeout,
+            read=config.read_timeout,
+            write=config.read_timeout,
+            pool=None,
+        )
+        limits = httpx.Limits(
+            max_connections=max(1, config.concurrency),
+            max_keepalive_connections=max(1, config.concurrency),
+        )
+        headers = {
+            "User-Agent": USER_AGENT,
+            "Accept": self.accept,
+            "Accept-Encoding": "gzip, deflate",
+        }
+        options: dict[str, Any] = {
+            "timeout": timeout,
+            "headers": headers,
+            "follow_redirects": False,
+        }
+        async with (
+            httpx.AsyncClient(
+                transport=httpx.AsyncHTTPTransport(limits=limits), **options
+            ) as open_,
+            httpx.AsyncClient(
+                transport=PublicOnlyTransport(limits, self.is_public), **options
+            ) as guarded,
+        ):
+            tasks = [
+                asyncio.create_task(self._fetch_one(open_, guarded, url), name=url) for url in urls
+            ]
+            _, pending = await asyncio.wait(tasks, timeout=deadline if deadline > 0 else None)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending)
+                log.warning(
+                    "%d of %d fetches were not done within the deadline of %g s: given up",
+                    len(pending),
+                    len(urls),
+                    deadline,
+                )
+        return [_outcome(task, url, deadline) for task, url in zip(tasks, urls, strict=True)]
+
+    async def _fetch_one(
+        self, open_: httpx.AsyncClient, guarded: httpx.AsyncClient, url: str
+    ) -> Fetched | FetchFailure:
+        """One URL with bounded retries; every failure, whatever raised it, comes back as a
+        FetchFailure for this URL alone."""
+        config = self.config
+        if not is_web_url(url):
+            return FetchFailure(
+                url=url, message=f"{url}: not a valid http(s) URL", status="invalid-url"
             )
-            for url in urls
-        ]
-        return list(await asyncio.gather(*tasks))
-
-
-async def _fetch_one(
-    client: httpx.AsyncClient,
-    url: str,
-    config: FetchConfig,
-    limiter: _Limiter,
-    validators: Validators,
-    *,
-    allow_private: bool,
-) -> Fetched | FetchFailure:
-    """One URL with bounded retries; every failure comes back as a FetchFailure."""
-    attempts = max(0, config.retries) + 1
-    for attempt in range(attempts):
-        last = attempt == attempts - 1
-        try:
-            async with limiter.slot(url):
-                async with asyncio.timeout(config.total_timeout):
-                    return await _get(client, url, config, validators, allow_private=allow_private)
-        except _Retryable as error:
-            if last:
-                return FetchFailure(url=url, message=str(error), status=error.status)
-            await asyncio.sleep(error.wait if error.wait is not None else _backoff(attempt))
-        except (TimeoutError, httpx.TimeoutException) as error:
-            if last:
+        attempts = max(0, config.retries) + 1
+        failure: FetchFailure | None = None  # the last attempt's, when another may follow
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                async with self.limiter.slot(url):
+                    if self.breaker.is_open(url):  # tried before: that failure; else not tried
+                        return failure or _skipped(url)
+                    async with asyncio.timeout(config.total_timeout):
+                        fetched = await self._attempt(open_, guarded, url)
+                if fetched is None:  # given up under way: its origin stopped answering
+                    return failure or _skipped(url)
+                self.breaker.record(url, None)
+                return fetched
+            except _Retryable as error:
+                failure = FetchFailure(url=url, message=str(error), status=error.status)
+                if last:
+                    return failure
+                await asyncio.sleep(error.wait if error.wait is not None else _backoff(attempt))
+            except (TimeoutError, httpx.TimeoutException) as error:
+                self._record(url, "timeout")
                 what = "took longer than" if isinstance(error, TimeoutError) else "no answer within"
                 limit = (
                     config.total_timeout if isinstance(error, TimeoutError) else config.read_timeout
                 )
-                return FetchFailure(
+                failure = FetchFailure(
                     url=url, message=f"{url}: timeout ({what} {limit:g} s)", status="timeout"
                 )
-            await asyncio.sleep(_backoff(attempt))
-        except FetchFailed as error:
-            return FetchFailure(url=url, message=str(error), status=error.status)
-        except httpx.HTTPError as error:
-            detail = str(error) or type(error).__name__
-            return FetchFailure(url=url, message=f"{url}: {detail}", status="network")
-    raise AssertionError("unreachable: the last attempt always returns")  # pragma: no cover
+                if last or self.breaker.is_open(url):
+                    return failure
+                await asyncio.sleep(_backoff(attempt))
+            except FetchFailed as error:
+                self._record(url, error.status)
+                return FetchFailure(url=url, message=str(error), status=error.status)
+            except httpx.HTTPError as error:
+                # Only a connection that failed says the origin is unreachable; a malformed
+                # answer (a bad Location, a protocol error) is this URL's fault.
+                unreachable = isinstance(error, httpx.NetworkError)
+                self._record(url, "network" if unreachable else "protocol")
+                detail = str(error) or type(error).__name__
+                return FetchFailure(url=url, message=f"{url}: {detail}", status="network")
+            except Exception as error:
+                # A fault of this one URL (a malformed answer, a library's own bug): its item
+                # keeps its teaser, the rest of the stage goes on.
+                detail = f"{type(error).__name__}: {error}"
+                return FetchFailure(url=url, message=f"{url}: {detail}", status="error")
+        raise AssertionError("unreachable: the last attempt always returns")  # pragma: no cover
+
+    async def _attempt(
+        self, open_: httpx.AsyncClient, guarded: httpx.AsyncClient, url: str
+    ) -> Fetched | None:
+        """One GET as a task of its own, so that the breaker can give it up (None) while it
+        waits; a cancellation of this whole fetch (the stage deadline) goes on as one."""
+        request = asyncio.ensure_future(self._get(open_, guarded, url))
+        under_way = self._under_way[_origin(url)]
+        under_way.add(request)
+        try:
+            return await request
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if request.cancelled() and current is not None and not current.cancelling():
+                return None
+            raise
+        finally:
+            under_way.discard(request)
+            if not request.done():
+                request.cancel()
+
+    def _record(self, url: str, status: str) -> None:
+        """Count a failure; when it opens the breaker, give up what is under way there."""
+        if self.breaker.record(url, status):
+            for request in self._under_way.pop(_origin(url), set()):
+                request.cancel()
+
+    async def _get(self, open_: httpx.AsyncClient, guarded: httpx.AsyncClient, url: str) -> Fetched:
+        """GET following redirects by hand, so every hop is validated, checked and counted."""
+        config = self.config
+        validators = self.validators.get(url, Validators())
+        must_be_public = self.guard == "always" or (
+            self.guard == "origin" and await resolves_public(url, self.is_public)
+        )
+        client = guarded if must_be_public else open_
+        current = url
+        for _ in range(config.max_redirects + 1):
+            if not is_web_url(current):
+                raise FetchFailed(f"{url}: not a valid http(s) URL: {current}", "refused")
+            if must_be_public:
+                await require_public_host(current, self.is_public)
+            request = client.build_request("GET", current, headers=validators.request_headers())
+            response = await client.send(request, stream=True)
+            try:
+                status = response.status_code
+                if status in _REDIRECTS and "location" in response.headers:
+                    current = urljoin(current, response.headers["location"])
+                    continue
+                if status == 304:
+                    return _result(url, current, b"", response)
+                if status in _RETRYABLE:
+                    raise _Retryable(
+                        f"{url}: HTTP {status}", str(status), _retry_after(response.headers)
+                    )
+                if status >= 400 or status < 200:
+                    raise FetchFailed(f"{url}: HTTP {status}", str(status))
+                body = await _read_body(response, config.max_bytes, url)
+                return _result(url, current, body, response)
+            finally:
+                await response.aclose()
+        raise FetchFailed(f"{url}: more than {config.max_redirects} redirects", "redirects")
+
+
+def _outcome(
+    task: asyncio.Task[Fetched | FetchFailure], url: str, deadline: float
+) -> Fetched | FetchFailure:
+    if task.cancelled():
+        return FetchFailure(
+            url=url,
+            message=f"{url}: not done within the deadline of {deadline:g} s",
+            status="deadline",
+        )
+    error = task.exception()
+    if error is not None:  # _fetch_one returns every failure; this is a last guard
+        return FetchFailure(
+            url=url, message=f"{url}: {type(error).__name__}: {error}", status="error"
+        )
+    return task.result()
+
+
+def _skipped(url: str) -> FetchFailure:
+    return FetchFailure(
+        url=url,
+        message=f"{url}: not requested, {_origin(url)} did not answer earlier in this build",
+        status="skipped",
+    )
 
 
 def _backoff(attempt: int) -> float:
@@ -345,43 +558,6 @@ class _Retryable(FetchFailed):
     def __init__(self, message: str, status: str, wait: float | None) -> None:
         super().__init__(message, status)
         self.wait = wait
-
-
-async def _get(
-    client: httpx.AsyncClient,
-    url: str,
-    config: FetchConfig,
-    validators: Validators,
-    *,
-    allow_private: bool,
-) -> Fetched:
-    """GET following redirects by hand, so every hop is checked and counted."""
-    current = url
-    for _ in range(config.max_redirects + 1):
-        if not is_web_url(current):
-            raise FetchFailed(f"{url}: not an http(s) URL: {current}", "refused")
-        if not allow_private:
-            await _require_public_host(current)
-        request = client.build_request("GET", current, headers=validators.request_headers())
-        response = await client.send(request, stream=True)
-        try:
-            status = response.status_code
-            if status in _REDIRECTS and "location" in response.headers:
-                current = urljoin(current, response.headers["location"])
-                continue
-            if status == 304:
-                return _result(url, current, b"", response)
-            if status in _RETRYABLE:
-                raise _Retryable(
-                    f"{url}: HTTP {status}", str(status), _retry_after(response.headers)
-                )
-            if status >= 400 or status < 200:
-                raise FetchFailed(f"{url}: HTTP {status}", str(status))
-            body = await _read_body(response, config.max_bytes, url)
-            return _result(url, current, body, response)
-        finally:
-            await response.aclose()
-    raise FetchFailed(f"{url}: more than {config.max_redirects} redirects", "redirects")
 
 
 def _result(requested: str, final: str, body: bytes, response: httpx.Response) -> Fetched:
@@ -412,12 +588,34 @@ def _retry_after(headers: httpx.Headers) -> float | None:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
 
 
+# ---------------------------------------------------------------------------------------------
+# Bodies: every byte produced counts against the size cap, compressed or not.
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
 async def _read_body(response: httpx.Response, limit: int, url: str) -> bytes:
-    """The decoded body, refusing to hold more than `limit` decoded bytes at any moment."""
-    decoder = _Decoder.for_encoding(response.headers.get("content-encoding", ""), url)
+    """The decoded body, refusing to hold more than `limit` decoded bytes at any moment.
+
+    Content-Encoding is undone here; so is gzip sent without it (a body starting with the gzip
+    signature), through the same bounded inflater: a bomb is cut at the cap, and bytes that only
+    start like gzip fail here as a corrupt body instead of reaching the page parser."""
+    header = response.headers.get("content-encoding", "")
+    decoder: _Decoder | None = None
+    head = b""
     body = bytearray()
     async for raw in response.aiter_raw():
+        if decoder is None:
+            head += raw
+            if len(head) < len(_GZIP_MAGIC):
+                continue
+            decoder = _Decoder.for_body(header, head, url)
+            raw, head = head, b""
         body += decoder.feed(raw, limit - len(body) + 1)
+        if len(body) > limit:
+            raise FetchFailed(f"{url}: larger than the limit of {limit} bytes", "too-large")
+    if decoder is None and head:
+        body += _Decoder.for_body(header, head, url).feed(head, limit + 1)
         if len(body) > limit:
             raise FetchFailed(f"{url}: larger than the limit of {limit} bytes", "too-large")
     return bytes(body)
@@ -433,11 +631,13 @@ class _Decoder:
         self._first = True
 
     @classmethod
-    def for_encoding(cls, header: str, url: str) -> _Decoder:
+    def for_body(cls, header: str, head: bytes, url: str) -> _Decoder:
+        """The decoder for a body whose Content-Encoding is `header` and that starts with
+        `head`: gzip also when only the bytes say so."""
         codings = [c.strip().lower() for c in header.split(",") if c.strip()]
         codings = [c for c in codings if c != "identity"]
         if not codings:
-            return cls(None, url)
+            return cls(16 + zlib.MAX_WBITS if head.startswith(_GZIP_MAGIC) else None, url)
         if len(codings) == 1 and codings[0] in ("gzip", "x-gzip"):
             return cls(16 + zlib.MAX_WBITS, url)
         if len(codings) == 1 and codings[0] == "deflate":
@@ -452,6 +652,8 @@ class _Decoder:
             self._inflater = zlib.decompressobj(-zlib.MAX_WBITS)
         self._first = False
         try:
+            # At most `room` bytes come out; input left over stays in unconsumed_tail, which only
+            # happens when the cap is reached, and then the body is refused.
             return self._inflater.decompress(data, room)
         except zlib.error as error:
             raise FetchFailed(
@@ -463,84 +665,16 @@ def _is_zlib_header(data: bytes) -> bool:
     return len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
 
 
-class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
-    """Opens TCP connections only to public addresses, checking the very address it dials.
-
-    _require_public_host refuses a link early, with a clear message; this is the guard that holds
-    when a name resolves to a public address for that check and to a private one a moment later
-    (DNS rebinding): the connection goes to an address resolved and checked here, once."""
-
-    def __init__(self) -> None:
-        self._inner = httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        try:
-            infos = await asyncio.get_running_loop().getaddrinfo(
-                host, port, type=socket.SOCK_STREAM
-            )
-        except (socket.gaierror, UnicodeError) as error:
-            raise FetchFailed(f"cannot resolve host {host!r} ({error})", "dns") from None
-        addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
-        for address in addresses:
-            if not is_public_address(address):
-                raise FetchFailed(f"refused, {host} resolves to non-public {address}", "refused")
-        return await self._inner.connect_tcp(
-            str(addresses[0]),
-            port,
-            timeout=timeout,
-            local_address=local_address,
-            socket_options=socket_options,
-        )
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        raise FetchFailed(f"refused, {path} is a local socket", "refused")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-class _PublicOnlyTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport with its connection pool dialling through PublicOnlyBackend."""
-
-    def __init__(self, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits)
-        # httpx takes no network backend of its own, so the pool it built is replaced by the same
-        # pool with ours (httpx 0.27 and 0.28 keep it in `_pool`).
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=PublicOnlyBackend(),
-        )
-
-
-async def _require_public_host(url: str) -> None:
-    """Refuse a URL whose host resolves to any non-public address."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as error:
-        raise FetchFailed(f"{url}: cannot resolve host {host!r} ({error})", "dns") from None
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if not is_public_address(address):
-            raise FetchFailed(f"{url}: refused, {host} resolves to non-public {address}", "refused")
-
-
-def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """True for globally routable unicast addresses (IPv4-mapped IPv6 judged as IPv4)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
+__all__ = [
+    "FetchFailed",
+    "FetchFailure",
+    "Fetched",
+    "HostBreaker",
+    "Validators",
+    "fetch_feeds",
+    "fetch_pages",
+    "fetch_source",
+    "freshness_lifetime",
+    "is_public_address",
+    "read_local",
+]

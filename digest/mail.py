@@ -9,6 +9,8 @@ next run sends that recipient the same message again, so at most one duplicate p
 duplicate carries the same Message-ID (derived from edition date, recipient and sender domain), so
 mail programs that suppress duplicate Message-IDs show it once. Nothing is ever lost silently: a
 recipient not served is recorded "failed" with the last error and counted in the run's summary.
+Every recipient of an edition reads the same letter: pipeline.send keeps it in the state before
+the first message goes out and sends exactly that to everyone after (store.freeze_edition).
 """
 
 from __future__ import annotations
@@ -177,12 +179,14 @@ def read_password(config: EmailConfig, environ: Mapping[str, str]) -> str | None
 
 @dataclass(frozen=True, slots=True)
 class Letter:
-    """What every recipient of one edition reads: subject and both bodies."""
+    """What every recipient of one edition reads: subject and both bodies. `revision` counts
+    the editions of one date (a new edition of a date already sent is revision 2, ...)."""
 
     day: date
     subject: str
     text: str
     html: str
+    revision: int = 1
 
 
 def make_subject(template: str, day: date, long_date: str, title: str = "") -> str:
@@ -193,11 +197,13 @@ def make_subject(template: str, day: date, long_date: str, title: str = "") -> s
         raise ConfigError(f"email.subject: bad placeholder in {template!r}: {error}") from None
 
 
-def message_id(day: date, recipient_key: str, sender: Recipient) -> str:
-    """Stable for one edition and recipient, so a resend is recognisable as the same message."""
+def message_id(day: date, recipient_key: str, sender: Recipient, revision: int = 1) -> str:
+    """Stable for one edition and recipient, so a resend is recognisable as the same message;
+    a new edition of the same date (revision 2, ...) is a new message."""
     digest = hashlib.sha256(recipient_key.encode("utf-8")).hexdigest()[:20]
     domain = sender.address.rpartition("@")[2] or "localhost"
-    return f"<sipo-digest.{day.isoformat()}.{digest}@{domain}>"
+    edition = day.isoformat() if revision == 1 else f"{day.isoformat()}.r{revision}"
+    return f"<sipo-digest.{edition}.{digest}@{domain}>"
 
 
 def build_message(
@@ -220,7 +226,7 @@ def build_message(
         except ValueError as error:
             raise ConfigError(f"email.reply_to: {error}") from None
     message["Date"] = format_datetime(now)
-    message["Message-ID"] = message_id(letter.day, to.key, sender)
+    message["Message-ID"] = message_id(letter.day, to.key, sender, letter.revision)
     if config.list_id:
         message["List-Id"] = _angle(clean_header(config.list_id))
     if config.list_unsubscribe:
@@ -333,7 +339,7 @@ def deliver(
 ) -> SendReport:
     """Send `letter` to every recipient the ledger does not list as sent for `letter.day`."""
     sender = check_settings(config)
-    todo_keys = set(store.unsent(letter.day, [r.key for r in recipients]))
+    todo_keys = set(store.unsent(letter.day, [r.key for r in recipients], letter.revision))
     todo = [r for r in recipients if r.key in todo_keys]
     already = len(recipients) - len(todo)
     context = ssl_context or ssl.create_default_context()
@@ -355,7 +361,7 @@ def deliver(
                     sender,
                     recipient,
                     store,
-                    letter.day,
+                    letter,
                     config.retries,
                     backoff=backoff,
                     sleep=sleep,
@@ -368,7 +374,14 @@ def deliver(
                 # The connection itself failed (unreachable, TLS, login refused): stop here.
                 aborted = str(error)
                 for rest in todo[index:]:
-                    store.record_send(letter.day, rest.key, "failed", wall(), error=aborted)
+                    store.record_send(
+                        letter.day,
+                        rest.key,
+                        "failed",
+                        wall(),
+                        revision=letter.revision,
+                        error=aborted,
+                    )
                     failed.append(Undelivered(rest.address, aborted))
                 break
             served.append(recipient.address)
@@ -388,7 +401,7 @@ def deliver(
 
 def plan(letter: Letter, recipients: Sequence[Recipient], store: Store) -> SendReport:
     """A dry run: who would receive the edition now, without connecting or touching the ledger."""
-    todo_keys = set(store.unsent(letter.day, [r.key for r in recipients]))
+    todo_keys = set(store.unsent(letter.day, [r.key for r in recipients], letter.revision))
     pending = tuple(r.address for r in recipients if r.key in todo_keys)
     return SendReport(
         day=letter.day,
@@ -407,7 +420,7 @@ def _send_with_retries(
     sender: Recipient,
     recipient: Recipient,
     store: Store,
-    day: date,
+    letter: Letter,
     retries: int,
     *,
     backoff: float,
@@ -415,16 +428,19 @@ def _send_with_retries(
     wall: Callable[[], datetime],
 ) -> None:
     """Raises _Permanent when this recipient cannot be served, MailError when nobody can."""
+    day, revision = letter.day, letter.revision
     for attempt in range(retries + 1):
         last = attempt == retries
-        store.record_send(day, recipient.key, "pending", wall())
+        store.record_send(day, recipient.key, "pending", wall(), revision=revision)
         try:
             connection = session.connection()
             _send_one(connection, message, sender.address, recipient.address)
         except _Transient as error:
             session.drop_if_broken()
             if last:
-                store.record_send(day, recipient.key, "failed", wall(), error=str(error))
+                store.record_send(
+                    day, recipient.key, "failed", wall(), revision=revision, error=str(error)
+                )
                 gave_up = f"{error} (gave up after {retries + 1} attempts)"
                 if error.connecting:
                     raise MailError(gave_up) from None
@@ -433,10 +449,14 @@ def _send_with_retries(
             sleep(backoff * 2**attempt)
             continue
         except MailError as error:
-            store.record_send(day, recipient.key, "failed", wall(), error=str(error))
+            store.record_send(
+                day, recipient.key, "failed", wall(), revision=revision, error=str(error)
+            )
             raise
         # The server accepted the message: record it before anything else can fail.
-        store.record_send(day, recipient.key, "sent", wall(), message_id=message["Message-ID"])
+        store.record_send(
+            day, recipient.key, "sent", wall(), revision=revision, message_id=message["Message-ID"]
+        )
         return
 
 

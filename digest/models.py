@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import urlsplit
+
+import idna
 
 # Markers shown to the reader next to a story; German because they are displayed as they are.
 MARKER_TEASER_ONLY = "nur Anriss"
@@ -14,12 +18,37 @@ MARKER_FUTURE_DATE = "Datum korrigiert"
 
 
 def is_web_url(url: str) -> bool:
-    """True for an absolute http(s) URL with a host: the only links the digest shows or follows."""
+    """True for an absolute http(s) URL with a valid host (a DNS name, also internationalised,
+    or an IP address) and port (1-65535), without spaces or control characters: the only links
+    the digest shows or follows. Checked where a URL enters and on every redirect."""
+    if any(c.isspace() or ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in url):
+        return False
     try:
         parts = urlsplit(url)
+        port = parts.port  # ValueError when not a number or out of range
     except ValueError:
         return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    if parts.scheme not in ("http", "https") or port == 0 or not parts.hostname:
+        return False
+    return _is_valid_host(parts.hostname)
+
+
+_HOST_LABEL = re.compile(r"[a-z0-9_-]{1,63}", re.IGNORECASE)
+
+
+def _is_valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    if not host.isascii():
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except (idna.IDNAError, UnicodeError):
+            return False
+    labels = host.removesuffix(".").split(".")
+    return len(host) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels)
 
 
 def _require_aware(value: datetime | None, name: str) -> None:
@@ -169,13 +198,71 @@ class Digest:
     top: tuple[Story, ...] = ()
     failures: tuple[Failure, ...] = ()
     omitted: int = 0
+    continuations: tuple[Continuation, ...] = ()
+    termine: tuple[Termin, ...] = ()
 
     def __post_init__(self) -> None:
         _require_aware(self.generated_at, "generated_at")
 
+    def continuation(self, story: Story) -> Continuation | None:
+        """How `story` continues one of an earlier edition, or None when it is new."""
+        return next((c for c in self.continuations if c.story == story.lead.url), None)
+
     @property
     def stories(self) -> tuple[Story, ...]:
         return tuple(story for section in self.sections for story in section.stories)
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierStory:
+    """A story as an earlier edition sent it (read back from that edition's digest.json), and
+    the (edition date, anchor) of the story it continued itself, if any."""
+
+    day: date
+    anchor: str
+    title: str
+    url: str
+    key_points: tuple[str, ...]
+    titles: tuple[str, ...] = ()
+    texts: tuple[str, ...] = ()
+    continues: tuple[date, str] | None = None
+
+    def __post_init__(self) -> None:
+        if not is_web_url(self.url):
+            raise ValueError(f"story link must be http(s): {self.url!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Continuation:
+    """Today's story (by its lead's link) continues `anchor` of the edition of `day`, the newest
+    of the earlier stories it `matched` (edition date, anchor).
+
+    `unchanged` when none of its sentences says anything those had not sent: such a story is
+    listed as "Weiterhin in den Nachrichten", not told again."""
+
+    story: str
+    day: date
+    anchor: str
+    title: str
+    similarity: float
+    unchanged: bool = False
+    sent_points: tuple[str, ...] = ()
+    matched: tuple[tuple[date, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Termin:
+    """A dated event still to come, in the words of the article that names it."""
+
+    day: date
+    sentence: str
+    url: str
+    source: str
+    title: str
+
+    def __post_init__(self) -> None:
+        if not is_web_url(self.url):
+            raise ValueError(f"termin link must be http(s): {self.url!r}")
 
 
 @dataclass(frozen=True, slots=True)

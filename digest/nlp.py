@@ -350,3 +350,114 @@ def words(text: str) -> list[str]:
 @functools.cache
 def stemmer(language: str = "german") -> SnowballStemmer:
     return SnowballStemmer(language)
+
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+def word_count(text: str) -> int:
+    """Words as a reader (and ROUGE) counts them: every run of letters and digits.
+
+    Stricter than `words`: "Covid-19-Zeit" and "1.000" count as three and two words, so a
+    length limit kept by this count holds under any usual way of counting.
+    """
+    return len(_TOKEN.findall(text))
+
+
+# --- Reference and quotation ---------------------------------------------------------------
+# Words that open a sentence which leans on the one before it: personal and possessive
+# pronouns, demonstratives, pronominal adverbs and connectives. A sentence opening with one
+# of them does not stand alone as a key point ("Er kündigte an ...", "Dabei ...", "Zudem ...").
+_BACK_REFERENCES = frozenset(
+    _word_list(
+        """
+    er sie es ihm ihn ihnen ihr ihre ihrer ihren ihrem ihres sein seine seiner seinen seinem
+    seines dessen deren dies diese dieser dieses diesem diesen derselbe dieselbe dasselbe
+    solche solcher solches solchen beide beiden letzterer letztere letzteres ersterer erstere
+    dabei dadurch dafür dagegen daher damit danach daneben daran darauf daraufhin daraus darin
+    darüber darum darunter davon davor dazu dementsprechend demnach demzufolge dennoch deshalb
+    deswegen trotzdem stattdessen außerdem zudem ferner weiterhin überdies ebenfalls ebenso
+    gleichfalls auch doch aber allerdings jedoch hingegen indes indessen somit also folglich
+    hierbei hierzu hierfür hiermit hierin dort damals dann anschließend zuvor zugleich
+    gleichzeitig denn sondern und oder nämlich insofern so sonst zusätzlich weiter
+    """
+    )
+)
+# "Das sei ein Fehler": an article word followed by a finite verb is a demonstrative pronoun.
+_DEMONSTRATIVE_ARTICLES = frozenset(_word_list("das der die dem den"))
+_FINITE_VERBS = frozenset(
+    _word_list(
+        """
+    ist sei war wäre sind seien waren wären hat habe hatte hätte haben hatten hätten wird
+    werde wurde würde werden wurden würden kann könne konnte könnte können konnten soll solle
+    sollte sollen sollten muss müsse musste müsste müssen mussten will wolle wollte wollen
+    wollten darf dürfe durfte dürfte zeigt zeigte zeigen bedeutet bedeute bedeutete gilt
+    gelte galt geht gehe ging sorgt sorgte führt führte macht machte betrifft betraf passiert
+    passierte bestätigte bestätigt erklärte erklärt sagte sagt teilte teilt kam kommt stieß
+    stößt löste löst blieb bleibt
+    """
+    )
+)
+_OPENING = re.compile(r"[\s" + re.escape(_OPENERS + _DASHES) + r"]*(\w+)(?:\W+(\w+))?")
+
+
+def opens_with_back_reference(sentence: str) -> bool:
+    """Whether `sentence` opens with a word pointing back to what came before it."""
+    match = _OPENING.match(sentence)
+    if not match:
+        return False
+    first = match.group(1).lower()
+    if first in _BACK_REFERENCES:
+        return True
+    second = match.group(2) or ""
+    return first in _DEMONSTRATIVE_ARTICLES and second in _FINITE_VERBS
+
+
+# A quotation is a quoted span of at least three words; shorter ones are names and terms.
+_QUOTE_SPAN = re.compile(r"„[^„“”]*[“”]|»[^»«]*«|«[^«»]*»|\"[^\"]*\"|‚[^‚‘’]*[‘’]")
+_SPEECH_CUES = frozenset(
+    _word_list(
+        """
+    sagte sagt sagten sagen erklärte erklärt erklärten betonte betont betonten meinte meint
+    warnte warnt forderte fordert kritisierte kritisiert schrieb schreibt schrieben teilte
+    teilt so laut zufolge räumte fügte ergänzte ergänzt kündigte versprach verspricht
+    bekräftigte unterstrich erläuterte berichtete berichtet heißt hieß sprach spricht
+    antwortete zitiert zitierte mahnte mahnt appellierte rief urteilte resümierte
+    """
+    )
+)
+_PERSONAL_PRONOUNS = frozenset(_word_list("er sie es ich wir ihr du man"))
+
+
+def quotations(sentence: str) -> list[str]:
+    """The quotations of three words or more in `sentence`."""
+    return [q for q in _QUOTE_SPAN.findall(sentence) if len(_TOKEN.findall(q)) >= 3]
+
+
+def quote_has_speaker(sentence: str) -> bool:
+    """Whether a sentence quoting someone also names who said it (not just "sagte er").
+
+    True for sentences without a quotation. Outside the quotes a speech cue ("sagte", "so",
+    "laut" ...) must stand next to a name or noun: within the three words after it (unless
+    the first is a personal pronoun) or right before it ("Müller sagte").
+    """
+    quoted = quotations(sentence)
+    if not quoted:
+        return True
+    rest = sentence
+    for quote in quoted:
+        rest = rest.replace(quote, " ")
+    tokens = _TOKEN.findall(rest)
+
+    def named(token: str) -> bool:
+        return token[:1].isupper() and token.lower() not in _PERSONAL_PRONOUNS
+
+    for k, token in enumerate(tokens):
+        if token.lower() not in _SPEECH_CUES:
+            continue
+        after = tokens[k + 1 : k + 4]
+        if after and after[0].lower() in _PERSONAL_PRONOUNS:
+            continue
+        if any(named(t) for t in after) or (k > 0 and named(tokens[k - 1])):
+            return True
+    return False

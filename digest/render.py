@@ -17,8 +17,20 @@ import jinja2
 from babel.dates import format_date, format_datetime, format_time
 
 from digest.config import RenderConfig
+from digest.continuity import story_anchor
 from digest.errors import RenderError
-from digest.models import MARKER_NO_DATE, Article, Digest, Rendered, Section, Story, is_web_url
+from digest.models import (
+    MARKER_NO_DATE,
+    Article,
+    Continuation,
+    Digest,
+    Rendered,
+    Section,
+    Story,
+    Termin,
+    is_web_url,
+)
+from digest.textrules import strip_forbidden_chars
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LOCALE = "de_DE"
@@ -30,6 +42,8 @@ ATOM = "http://www.w3.org/2005/Atom"
 
 
 MAX_ALSO_REPORTED = 5
+# The Atom feed lists this many editions, the newest: enough for any reader's catch-up.
+MAX_FEED_EDITIONS = 60
 
 
 def also_reported(story: Story) -> tuple[Article, ...]:
@@ -53,6 +67,16 @@ class StoryView:
     full: bool
     number: int
     other_numbers: tuple[int, ...]
+    continuation: Continuation | None = None
+
+    @property
+    def anchor(self) -> str:
+        return story_anchor(self.story.lead.url)
+
+    @property
+    def ongoing(self) -> bool:
+        """A continued story with nothing new: "Weiterhin in den Nachrichten", title and link."""
+        return self.continuation is not None and self.continuation.unchanged
 
     @property
     def other_references(self) -> tuple[str, ...]:
@@ -74,11 +98,20 @@ class SectionView:
 
     @property
     def full_stories(self) -> tuple[StoryView, ...]:
-        return tuple(view for view in self.stories if view.full)
+        return tuple(view for view in self.stories if view.full and not view.ongoing)
 
     @property
     def compact_stories(self) -> tuple[StoryView, ...]:
-        return tuple(view for view in self.stories if not view.full)
+        return tuple(view for view in self.stories if not view.full and not view.ongoing)
+
+    @property
+    def told_stories(self) -> tuple[StoryView, ...]:
+        """Every story told (in full or compact), not those only listed as ongoing."""
+        return tuple(view for view in self.stories if not view.ongoing)
+
+    @property
+    def ongoing_stories(self) -> tuple[StoryView, ...]:
+        return tuple(view for view in self.stories if view.ongoing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +155,7 @@ def make_environment(config: RenderConfig, timezone: str) -> jinja2.Environment:
     env.filters["underline"] = underline
     env.filters["reference_lines"] = reference_lines
     env.filters["shown_time"] = shown_time
+    env.filters["day_and_month"] = german_day_and_month
     return env
 
 
@@ -131,6 +165,28 @@ def make_environment(config: RenderConfig, timezone: str) -> jinja2.Environment:
 def german_long_date(day: date) -> str:
     """'Sonntag, 29. November 2026'."""
     return format_date(day, format="full", locale=LOCALE)
+
+
+def german_day_and_month(day: date) -> str:
+    """'Dienstag, 3. Dezember' (the year only when it is not the current one of `day`)."""
+    return format_date(day, format="EEEE, d. MMMM", locale=LOCALE)
+
+
+def continuation_mark(continuation: Continuation, edition: date) -> str:
+    """'Fortsetzung – zuletzt am Dienstag, 3. Dezember'."""
+    shown = german_day_and_month(continuation.day)
+    if continuation.day.year != edition.year:
+        shown += f" {continuation.day.year}"
+    return f"Fortsetzung – zuletzt am {shown}"
+
+
+def earlier_href(continuation: Continuation, archive_url: str) -> str:
+    """The link to the continued story in its edition's archived HTML: under `archive_url`
+    when the archive is published, else relative to this edition's folder in out/."""
+    path = f"{continuation.day.isoformat()}/digest.html#{continuation.anchor}"
+    if archive_url:
+        return archive_url.rstrip("/") + "/" + path
+    return "../" + path
 
 
 def german_clock(moment: datetime, zone: ZoneInfo) -> str:
@@ -254,7 +310,9 @@ def joined_url(lines: Sequence[str]) -> str:
 
 
 def number_links(
-    sections: Sequence[Section], top: Sequence[Story]
+    sections: Sequence[Section],
+    top: Sequence[Story],
+    earlier: dict[str, str] | None = None,
 ) -> tuple[dict[str, int], list[tuple[tuple[int, str], ...]], tuple[tuple[int, str], ...]]:
     """Number every link once, in reading order of the sections.
 
@@ -271,8 +329,17 @@ def number_links(
                 fresh.append((numbers[url], url))
         return tuple(fresh)
 
+    links = earlier or {}
     per_section = [
-        introduce(a.url for story in section.stories for a in (story.lead, *also_reported(story)))
+        introduce(
+            url
+            for story in section.stories
+            for url in (
+                story.lead.url,
+                *(a.url for a in also_reported(story)),
+                *([links[story.lead.url]] if story.lead.url in links else []),
+            )
+        )
         for section in sections
     ]
     extra = introduce(story.lead.url for story in top)
@@ -282,16 +349,26 @@ def number_links(
 # --- Assembly --------------------------------------------------------------------------------
 
 
-def render(digest: Digest, config: RenderConfig, *, timezone: str) -> Rendered:
-    """Render one edition; the HTML keeps under config.max_html_bytes by compacting low ranks."""
+def render(
+    digest: Digest, config: RenderConfig, *, timezone: str, archive_url: str = ""
+) -> Rendered:
+    """Render one edition; the HTML keeps under config.max_html_bytes by compacting low ranks.
+    `archive_url`: where out/ is published, for links to earlier editions (else relative)."""
     env = make_environment(config, timezone)
-    numbers, per_section, top_refs = number_links(digest.sections, digest.top)
+    env.globals["archive_url"] = archive_url
+    env.filters["mark"] = lambda continuation: continuation_mark(continuation, digest.date)
+    env.filters["earlier_href"] = lambda continuation: earlier_href(continuation, archive_url)
+    env.filters["continuation"] = digest.continuation
+    numbers, per_section, top_refs = number_links(
+        digest.sections, digest.top, _earlier_links(digest, archive_url)
+    )
     ranked = rank(digest)
     preheader = make_preheader(digest)
     try:
         subject = env.get_template("subject.txt").render(digest=digest).strip()
         text = env.get_template("digest.txt").render(
             digest=digest,
+            termine_refs=_termine_references(digest.termine, numbers),
             sections=views(digest, numbers, per_section, ranked, len(ranked)),
             top_refs=top_refs,
             numbers=numbers,
@@ -309,8 +386,30 @@ def render(digest: Digest, config: RenderConfig, *, timezone: str) -> Rendered:
     except jinja2.TemplateError as error:
         raise RenderError(f"template failed: {error}") from None
     return Rendered(
-        subject=subject, html=html, text=text, json=to_json(digest), preheader=preheader
+        subject=subject,
+        html=html,
+        text=text,
+        json=to_json(digest, archive_url),
+        preheader=preheader,
     )
+
+
+def _earlier_links(digest: Digest, archive_url: str) -> dict[str, str]:
+    """Lead link -> the http(s) link of the story it continues (only with a published archive)."""
+    links = {c.story: earlier_href(c, archive_url) for c in digest.continuations}
+    return {story: href for story, href in links.items() if is_web_url(href)}
+
+
+def _termine_references(
+    termine: Sequence[Termin], numbers: dict[str, int]
+) -> tuple[tuple[int, str], ...]:
+    """References of the Termine links that no section introduced (listed after the box)."""
+    fresh: list[tuple[int, str]] = []
+    for termin in termine:
+        if termin.url not in numbers and is_web_url(termin.url):
+            numbers[termin.url] = len(numbers) + 1
+            fresh.append((numbers[termin.url], termin.url))
+    return tuple(fresh)
 
 
 def rank(digest: Digest) -> list[str]:
@@ -341,6 +440,7 @@ def views(
                     full=story.lead.url in full,
                     number=numbers.get(story.lead.url, 0),
                     other_numbers=tuple(numbers.get(a.url, 0) for a in also_reported(story)),
+                    continuation=digest.continuation(story),
                 )
                 for story in section.stories
                 if story.lead.url in shown
@@ -416,7 +516,7 @@ def inline_css(html: str) -> str:
 # --- digest.json -----------------------------------------------------------------------------
 
 
-def to_json(digest: Digest) -> str:
+def to_json(digest: Digest, archive_url: str = "") -> str:
     """The whole edition as data; the schema is documented in docs/digest-json.md."""
     return json.dumps(
         {
@@ -424,11 +524,30 @@ def to_json(digest: Digest) -> str:
             "generated_at": digest.generated_at.isoformat(),
             "title": digest.title,
             "top": [
-                {"title": s.lead.title, "url": s.lead.url, "section": s.section} for s in digest.top
+                {
+                    "title": s.lead.title,
+                    "url": s.lead.url,
+                    "section": s.section,
+                    "continued": digest.continuation(s) is not None,
+                }
+                for s in digest.top
             ],
             "sections": [
-                {"title": section.title, "stories": [_story(s) for s in section.stories]}
+                {
+                    "title": section.title,
+                    "stories": [_story(s, digest, archive_url) for s in section.stories],
+                }
                 for section in digest.sections
+            ],
+            "termine": [
+                {
+                    "date": t.day.isoformat(),
+                    "sentence": t.sentence,
+                    "url": t.url,
+                    "source": t.source,
+                    "title": t.title,
+                }
+                for t in digest.termine
             ],
             "failures": [
                 {"source": f.source, "stage": f.stage, "message": f.message}
@@ -441,10 +560,12 @@ def to_json(digest: Digest) -> str:
     )
 
 
-def _story(story: Story) -> dict[str, object]:
+def _story(story: Story, digest: Digest, archive_url: str) -> dict[str, object]:
+    continuation = digest.continuation(story)
     return {
         "title": story.lead.title,
         "url": story.lead.url,
+        "anchor": story_anchor(story.lead.url),
         "section": story.section,
         "published": story.lead.published.isoformat(),
         "score": story.score,
@@ -454,6 +575,16 @@ def _story(story: Story) -> dict[str, object]:
             for a in story.articles
         ],
         "markers": list(story.markers),
+        "continues": None
+        if continuation is None
+        else {
+            "date": continuation.day.isoformat(),
+            "story": continuation.anchor,
+            "title": continuation.title,
+            "href": earlier_href(continuation, archive_url),
+            "similarity": continuation.similarity,
+            "nothing_new": continuation.unchanged,
+        },
     }
 
 
@@ -493,9 +624,11 @@ def render_archive(
 def render_feed(
     editions: Sequence[Edition], config: RenderConfig, *, title: str, timezone: str
 ) -> str:
-    """out/feed.xml: an Atom feed of the editions, newest first (links relative to out/)."""
+    """out/feed.xml: an Atom feed of the latest MAX_FEED_EDITIONS editions, newest first (links
+    relative to out/). Well-formed whatever the editions hold: characters XML forbids are left
+    out of every text (an edition written by an earlier version may still contain them)."""
     env = make_environment(config, timezone)
-    newest_first = sorted(editions, key=lambda e: e.date, reverse=True)
+    newest_first = sorted(editions, key=lambda e: e.date, reverse=True)[:MAX_FEED_EDITIONS]
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": "de"})
     _sub(feed, "id", _urn(title))
@@ -533,7 +666,7 @@ def render_feed(
 
 def _sub(parent: ET.Element, name: str, text: str) -> ET.Element:
     element = ET.SubElement(parent, f"{{{ATOM}}}{name}")
-    element.text = text
+    element.text = strip_forbidden_chars(text)
     return element
 
 

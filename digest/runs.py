@@ -15,13 +15,15 @@ from filelock import FileLock, Timeout
 from digest import pipeline
 from digest.config import Config
 from digest.errors import LockedError
-from digest.store import Store
+from digest.store import Store, adopt_legacy_state
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
 LOCK_NAME = ".digest.lock"
+# The log deploy/crontab appends to, in the state folder (earlier versions: in out/).
+CRON_LOG = "cron.log"
 # How long a manual `digest build` or `digest send` waits for a run in progress.
 MANUAL_LOCK_WAIT_SECONDS = 60.0
 
@@ -39,6 +41,36 @@ class RunOutcome:
 def lock_path(config: Config) -> Path:
     """The lock file lives next to the state database: one lock per state."""
     return config.state_path.parent / LOCK_NAME
+
+
+def settle_state(config: Config) -> None:
+    """Move what earlier versions kept in out/ (the state database with the send ledger, the
+    run lock, cron's log) into the state folder, once, with a log line. out/ is the folder one
+    publishes; nothing private belongs there. A state left in out/ beside one in the state
+    folder is never merged: it is reported until someone deletes it."""
+    legacy = config.out_dir / "state.sqlite"
+    if legacy.exists():
+        if config.state_path.exists():
+            log.warning(
+                "%s is left from an earlier version and no longer read (the state is %s);"
+                " it holds recipients' addresses: delete it from the published folder",
+                legacy,
+                config.state_path,
+            )
+            return
+        with exclusive(config, wait=MANUAL_LOCK_WAIT_SECONDS):
+            if adopt_legacy_state(legacy, config.state_path):
+                log.warning(
+                    "moved the state database from %s to %s: out/ is published, the state is not",
+                    legacy,
+                    config.state_path,
+                )
+    (config.out_dir / LOCK_NAME).unlink(missing_ok=True)
+    old_log, new_log = config.out_dir / CRON_LOG, config.state_path.parent / CRON_LOG
+    if old_log.is_file() and not new_log.exists():
+        new_log.parent.mkdir(parents=True, exist_ok=True)
+        old_log.replace(new_log)
+        log.warning("moved %s to %s", old_log, new_log)
 
 
 @contextmanager

@@ -201,6 +201,10 @@ _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 # --- `digest status` -------------------------------------------------------------------------
 
+# Pages whose fetch or extraction failed are listed for this long, at most this many.
+PAGE_FAILURES_SHOWN_FOR = timedelta(hours=24)
+MAX_PAGE_FAILURES_SHOWN = 10
+
 _STATUS_WORDS = {"done": "erledigt", "failed": "fehlgeschlagen", "running": "läuft"}
 
 
@@ -260,10 +264,12 @@ def status_report(config: Config, *, now: datetime, limit: int = 7) -> list[str]
         runs: list[RunRecord] = []
         feeds: list[FeedHealth] = []
         undelivered: list[tuple[str, str, str]] = []
+        pages: list[tuple[str, datetime, str]] = []
     else:
         with Store.open(config.state_path) as store:
             runs = store.recent_runs(limit)
             feeds = store.feed_health()
+            pages = store.failed_pages(now - PAGE_FAILURES_SHOWN_FOR)
             undelivered = [
                 (run.day.isoformat(), recipient, error or status)
                 for run in runs
@@ -278,6 +284,13 @@ def status_report(config: Config, *, now: datetime, limit: int = 7) -> list[str]
         feeds=feeds,
         stale=stale,
     )
+    lines += ["", "Seiten ohne Volltext (Anriss gezeigt, letzte 24 Stunden):"]
+    lines += [
+        f"  {german_datetime(when, config.timezone)}  {' '.join(error.split())}"
+        for _url, when, error in pages[:MAX_PAGE_FAILURES_SHOWN]
+    ] or ["  keine"]
+    if len(pages) > MAX_PAGE_FAILURES_SHOWN:
+        lines.append(f"  … und {len(pages) - MAX_PAGE_FAILURES_SHOWN} weitere")
     lines += ["", "Nicht zugestellte Mails:"]
     lines += [f"  {day}  {recipient}: {reason}" for day, recipient, reason in undelivered] or [
         "  keine"

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from digest.errors import StateError
 from digest.extract import ExtractedPage
+from digest.ledger import Ledgers, RunRecord, SentEdition, read_time, stored_time
 from digest.models import Article, Section, Story
 
 OPEN_PATIENCE_SECONDS = 30.0
@@ -108,6 +111,48 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE articles ADD COLUMN compacted INTEGER NOT NULL DEFAULT 0;
     """,
+    # The news window goes by publication time (undated articles: first seen), kept in UTC.
+    """
+    ALTER TABLE articles ADD COLUMN published TEXT;
+    UPDATE articles SET published = coalesce(
+        strftime('%Y-%m-%dT%H:%M:%S+00:00', json_extract(record, '$.published')), first_seen
+    );
+    CREATE INDEX articles_published ON articles(published);
+    """,
+    # Frozen editions: what the recipients of an edition were sent, so that every later recipient
+    # gets the same bytes; a new edition of a date (a revision) is sent to everyone again.
+    """
+    CREATE TABLE sent_editions (
+        date TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        subject TEXT NOT NULL,
+        html TEXT NOT NULL,
+        text TEXT NOT NULL,
+        json TEXT NOT NULL,
+        frozen_at TEXT NOT NULL,
+        superseded_at TEXT,
+        PRIMARY KEY (date, revision)
+    );
+    CREATE TABLE sends_by_revision (
+        digest_date TEXT NOT NULL,
+        revision INTEGER NOT NULL DEFAULT 1,
+        recipient TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        message_id TEXT,
+        first_attempt TEXT,
+        last_attempt TEXT,
+        sent_at TEXT,
+        PRIMARY KEY (digest_date, revision, recipient)
+    );
+    INSERT INTO sends_by_revision(digest_date, revision, recipient, status, attempts, last_error,
+        message_id, first_attempt, last_attempt, sent_at)
+        SELECT digest_date, 1, recipient, status, attempts, last_error, message_id, first_attempt,
+        last_attempt, sent_at FROM sends;
+    DROP TABLE sends;
+    ALTER TABLE sends_by_revision RENAME TO sends;
+    """,
 )
 
 
@@ -127,7 +172,7 @@ class FeedHealth:
     last_modified: str | None
 
 
-class Store:
+class Store(Ledgers):
     """The state database; open it with `Store.open(path)` as a context manager.
     Times are stored as UTC ISO strings, so comparing the strings compares the instants."""
 
@@ -157,28 +202,46 @@ class Store:
             for article in articles:
                 guid = known.get(article.url)
                 self._db.execute(
-                    "INSERT OR IGNORE INTO articles(url, guid, first_seen, record)"
-                    " SELECT ?, ?, ?, ? WHERE ? IS NULL"
+                    "INSERT OR IGNORE INTO articles(url, guid, first_seen, published, record)"
+                    " SELECT ?, ?, ?, ?, ? WHERE ? IS NULL"
                     " OR NOT EXISTS (SELECT 1 FROM articles WHERE guid = ? OR url = ?)",
-                    (article.url, guid, _utc(now), _dump(article), guid, guid, guid),
+                    (
+                        article.url,
+                        guid,
+                        stored_time(now),
+                        stored_time(article.published),
+                        _dump(article),
+                        guid,
+                        guid,
+                        guid,
+                    ),
                 )
 
-    def window(self, day: date, since: datetime | None) -> list[Article]:
-        """Articles for the digest of `day`: those it already holds plus new ones not in another,
-        first seen after `since` (default: when the latest earlier digest was built)."""
-        if since is None:
-            row = self._db.execute(
-                "SELECT max(built_at) FROM digests WHERE date < ?", (day.isoformat(),)
-            ).fetchone()
-            since_text = row[0] or ""
-        else:
-            since_text = _utc(since)
+    def window(self, day: date, start: datetime, end: datetime | None) -> list[Article]:
+        """Articles for the digest of `day`: those it already holds, plus those in no other
+        edition published (undated ones: first seen) from `start` to `end` (None: no end)."""
+        until = stored_time(end) if end is not None else None
         rows = self._db.execute(
             "SELECT record FROM articles WHERE NOT compacted AND (digest_date = ?"
-            " OR (digest_date IS NULL AND first_seen > ?)) ORDER BY url",
-            (day.isoformat(), since_text),
+            " OR (digest_date IS NULL AND published >= ? AND (? IS NULL OR published <= ?)))"
+            " ORDER BY url",
+            (day.isoformat(), stored_time(start), until, until),
         ).fetchall()
         return [_load(record) for (record,) in rows]
+
+    def article_texts(self, urls: Iterable[str]) -> dict[str, str]:
+        """Link -> stored text of the given articles that still have one (not compacted)."""
+        wanted = list(dict.fromkeys(urls))
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = self._db.execute(
+                "SELECT url, json_extract(record, '$.text') FROM articles"
+                f" WHERE NOT compacted AND url IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
+            found.update({url: text for url, text in rows if text})
+        return found
 
     def assign(self, day: date, urls: Iterable[str], now: datetime) -> None:
         """Mark articles as shown in the digest of `day` and record that digest as built."""
@@ -190,7 +253,7 @@ class Store:
             self._db.execute(
                 "INSERT INTO digests(date, built_at) VALUES (?, ?) ON CONFLICT(date)"
                 " DO UPDATE SET built_at = max(built_at, excluded.built_at)",
-                (day.isoformat(), _utc(now)),
+                (day.isoformat(), stored_time(now)),
             )
 
     def record_feed(
@@ -206,7 +269,7 @@ class Store:
     ) -> None:
         """Record one check of a feed. A success resets the failure count; its validators are
         kept unless the answer was 304 (which confirms the ones stored)."""
-        stamp = _utc(now)
+        stamp = stored_time(now)
         with self._transaction():
             self._db.execute(
                 "INSERT INTO feed_health(name) VALUES (?) ON CONFLICT(name) DO NOTHING", (name,)
@@ -239,10 +302,10 @@ class Store:
             FeedHealth(
                 name=row[0],
                 url=row[1],
-                last_checked=_parse(row[2]),
-                last_success=_parse(row[3]),
+                last_checked=read_time(row[2]),
+                last_success=read_time(row[3]),
                 last_error=row[4],
-                last_error_at=_parse(row[5]),
+                last_error_at=read_time(row[5]),
                 failures=row[6],
                 last_status=row[7],
                 etag=row[8],
@@ -261,101 +324,6 @@ class Store:
             raise
         self._db.execute("COMMIT")
 
-    # --- run ledger (one row per edition date) ---
-
-    def begin_run(self, day: date, now: datetime) -> None:
-        """Record that the run of `day` has started (again, if an earlier attempt died)."""
-        with self._transaction():
-            self._db.execute(
-                "INSERT INTO runs(date, status, started) VALUES (?, 'running', ?)"
-                " ON CONFLICT(date) DO UPDATE SET status = 'running', started = excluded.started,"
-                " finished = NULL, error = NULL, attempts = attempts + 1",
-                (day.isoformat(), _utc(now)),
-            )
-
-    def end_run(self, day: date, now: datetime, error: str | None) -> None:
-        """Record the outcome of the run of `day`: done, or failed with `error`."""
-        with self._transaction():
-            self._db.execute(
-                "UPDATE runs SET status = ?, finished = ?, error = ? WHERE date = ?",
-                ("done" if error is None else "failed", _utc(now), error, day.isoformat()),
-            )
-
-    def run_record(self, day: date) -> RunRecord | None:
-        """The ledger row of `day`, if a run of that day ever started."""
-        row = self._db.execute(
-            f"SELECT {_RUN_COLUMNS} FROM runs WHERE date = ?", (day.isoformat(),)
-        ).fetchone()
-        return _run_record(row) if row else None
-
-    def recent_runs(self, limit: int = 7) -> list[RunRecord]:
-        """The latest `limit` ledger rows, newest date first."""
-        rows = self._db.execute(
-            f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY date DESC LIMIT ?", (limit,)
-        ).fetchall()
-        return [_run_record(row) for row in rows]
-
-    # --- send ledger (one row per edition date and recipient; see mail.py) ---
-
-    def unsent(self, day: date, recipients: Iterable[str]) -> list[str]:
-        """The recipients (lower-cased addresses) whose message for `day` no server accepted yet."""
-        sent = {
-            recipient
-            for (recipient,) in self._db.execute(
-                "SELECT recipient FROM sends WHERE digest_date = ? AND status = 'sent'",
-                (day.isoformat(),),
-            )
-        }
-        return [r for r in recipients if r not in sent]
-
-    def record_send(
-        self,
-        day: date,
-        recipient: str,
-        status: str,
-        now: datetime,
-        *,
-        error: str | None = None,
-        message_id: str | None = None,
-    ) -> None:
-        """'pending' counts an attempt; 'sent' (server accepted) and 'failed' close it."""
-        at = _utc(now)
-        with self._transaction():
-            self._db.execute(
-                "INSERT INTO sends(digest_date, recipient, status, attempts, first_attempt,"
-                " last_attempt) VALUES (?, ?, 'pending', 0, ?, ?)"
-                " ON CONFLICT(digest_date, recipient) DO NOTHING",
-                (day.isoformat(), recipient, at, at),
-            )
-            if status == "pending":
-                self._db.execute(
-                    "UPDATE sends SET status = 'pending', attempts = attempts + 1,"
-                    " last_attempt = ? WHERE digest_date = ? AND recipient = ?",
-                    (at, day.isoformat(), recipient),
-                )
-            elif status == "sent":
-                self._db.execute(
-                    "UPDATE sends SET status = 'sent', sent_at = ?, message_id = ?,"
-                    " last_error = NULL WHERE digest_date = ? AND recipient = ?",
-                    (at, message_id, day.isoformat(), recipient),
-                )
-            elif status == "failed":
-                self._db.execute(
-                    "UPDATE sends SET status = 'failed', last_error = ?"
-                    " WHERE digest_date = ? AND recipient = ? AND status != 'sent'",
-                    (error, day.isoformat(), recipient),
-                )
-            else:
-                raise ValueError(f"unknown send status {status!r}")
-
-    def sends(self, day: date) -> dict[str, tuple[str, int, str | None]]:
-        """recipient -> (status, attempts, last error) for the edition of `day`."""
-        rows = self._db.execute(
-            "SELECT recipient, status, attempts, last_error FROM sends WHERE digest_date = ?",
-            (day.isoformat(),),
-        )
-        return {recipient: (status, attempts, error) for recipient, status, attempts, error in rows}
-
     # --- page cache (one row per canonical article URL; see pipeline._full_texts) ---
 
     def cached_pages(self, urls: Iterable[str]) -> dict[str, CachedPage]:
@@ -371,6 +339,16 @@ class Store:
                 found[url] = _cached_page(row)
         return found
 
+    def failed_pages(self, since: datetime) -> list[tuple[str, datetime, str]]:
+        """(URL, when, error) of every page whose fetch or extraction failed since `since`,
+        newest first."""
+        rows = self._db.execute(
+            "SELECT url, fetched_at, error FROM pages WHERE error IS NOT NULL AND fetched_at >= ?"
+            " ORDER BY fetched_at DESC, url",
+            (stored_time(since),),
+        ).fetchall()
+        return [(url, datetime.fromisoformat(at), error) for url, at, error in rows]
+
     def cache_pages(self, pages: Iterable[CachedPage]) -> None:
         """Remember fetched pages (or why they failed), replacing what was cached for their URLs."""
         rows = []
@@ -379,7 +357,7 @@ class Store:
             rows.append(
                 (
                     cached.url,
-                    _utc(cached.fetched_at),
+                    stored_time(cached.fetched_at),
                     cached.error,
                     page.title if page else None,
                     page.author if page else None,
@@ -404,7 +382,7 @@ class Store:
         with self._transaction():
             self._db.execute(
                 "UPDATE feed_health SET fresh_until = ? WHERE name = ?",
-                (_utc(fresh_until) if fresh_until else None, name),
+                (stored_time(fresh_until) if fresh_until else None, name),
             )
 
     def freshness(self) -> dict[str, datetime]:
@@ -463,7 +441,7 @@ class Store:
         """Forget what is older than `before` but keep every article's identity, so an old item
         still in a feed is never taken for new: its text goes, its row stays. Cached pages and
         edition caches of earlier days go entirely (they are rebuilt when needed)."""
-        stamp, day = _utc(before), before.date().isoformat()
+        stamp, day = stored_time(before), before.date().isoformat()
         with self._transaction():
             self._db.execute("DELETE FROM pages WHERE fetched_at < ?", (stamp,))
             self._db.execute("DELETE FROM editions WHERE date < ?", (day,))
@@ -474,6 +452,30 @@ class Store:
                 " AND (digest_date IS NULL OR digest_date < ?)",
                 (stamp, day),
             )
+
+
+def adopt_legacy_state(legacy: Path, target: Path) -> bool:
+    """Move the state database an earlier version kept at `legacy` (in out/) to `target`, once:
+    copied through SQLite's backup (so a WAL file's content comes along), then removed. False
+    when there is nothing to move or `target` already exists (then nothing is touched)."""
+    if not legacy.is_file() or target.exists():
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{target.name}.moving")
+    temp.unlink(missing_ok=True)
+    try:
+        with (
+            contextlib.closing(sqlite3.connect(legacy)) as source,
+            contextlib.closing(sqlite3.connect(temp)) as copy,
+        ):
+            source.backup(copy)
+    except sqlite3.DatabaseError as error:
+        temp.unlink(missing_ok=True)
+        raise StateError(f"{legacy}: cannot move the state database: {error}") from None
+    os.replace(temp, target)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{legacy}{suffix}").unlink(missing_ok=True)
+    return True
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -564,45 +566,6 @@ def _load(record: str) -> Article:
     return Article(**data)
 
 
-def _utc(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        raise ValueError("state times must be timezone-aware")
-    return moment.astimezone(UTC).isoformat()
-
-
-def _parse(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-@dataclass(frozen=True, slots=True)
-class RunRecord:
-    """One ledger row: the run of an edition date, its status and when it started and ended."""
-
-    day: date
-    status: str
-    started: datetime
-    finished: datetime | None
-    error: str | None
-    attempts: int
-
-
-_RUN_COLUMNS = "date, status, started, finished, error, attempts"
-
-
-def _run_record(row: tuple[str, str, str, str | None, str | None, int]) -> RunRecord:
-    started = _parse(row[2])
-    if started is None:
-        raise StateError(f"run ledger row {row[0]} has no start time")
-    return RunRecord(
-        day=date.fromisoformat(row[0]),
-        status=row[1],
-        started=started,
-        finished=_parse(row[3]),
-        error=row[4],
-        attempts=row[5],
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class CachedPage:
     """An article page as last fetched: its extracted main text, or the error that stopped it."""
@@ -620,10 +583,13 @@ def _cached_page(row: tuple[Any, ...]) -> CachedPage:
         page = ExtractedPage(
             title=title,
             author=author,
-            date=_parse(published),
+            date=read_time(published),
             text=text or "",
             language=language,
             paywalled=bool(paywalled),
         )
     fetched = datetime.fromisoformat(fetched_at)
     return CachedPage(url=url, fetched_at=fetched, page=page, error=error)
+
+
+__all__ = ["CachedPage", "FeedHealth", "RunRecord", "SentEdition", "Store", "adopt_legacy_state"]

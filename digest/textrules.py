@@ -6,6 +6,25 @@ from __future__ import annotations
 import re
 
 # ---------------------------------------------------------------------------------------------
+# Characters no text of ours may hold: those XML 1.0 forbids (C0 controls but tab, LF and CR;
+# lone surrogates; U+FFFE and U+FFFF) and those HTML parsers report as errors (DEL, the C1
+# controls, every other noncharacter). Feed and page text loses them where it enters, so that
+# feed.xml stays well-formed and digest.html clean whatever a source sends.
+
+_NONCHARACTERS = "".join(
+    f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)
+)
+_FORBIDDEN_CHARS = re.compile(
+    f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef{_NONCHARACTERS}]+"
+)
+
+
+def strip_forbidden_chars(text: str) -> str:
+    """`text` without the characters XML forbids or HTML reports as errors (see above)."""
+    return _FORBIDDEN_CHARS.sub("", text)
+
+
+# ---------------------------------------------------------------------------------------------
 # Text rules, German and English: lines that are never part of an article's prose.
 
 _AGENCIES = r"(?:dpa|AFP|AP|Reuters|KNA|epd|dts|sid|SID|APA|Xinhua|AFX|dpa-AFX|ANSA|EFE|Bloomberg)"

@@ -1,14 +1,30 @@
-"""Shared fixtures: a real threaded HTTP server on 127.0.0.1 that serves whatever a test scripts."""
+"""Shared fixtures: a real threaded HTTP server on 127.0.0.1, and the key-point tests' story."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
+import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
+
+from digest import nlp
+
+# The items of tests/data/feeds are dated 27 and 28 November 2026 and the tests build editions of
+# 29 and 30 November: a news window of a week takes all of them.
+TEST_FEEDS_WINDOW_HOURS = 7 * 24.0
+
+
+@pytest.fixture(autouse=True)
+def private_state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """`--out` runs keep their state under $XDG_STATE_HOME: a temporary one in every test (and
+    in the processes a test starts), never the home folder of whoever runs the tests."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
 
 
 @dataclass(frozen=True)
@@ -38,10 +54,10 @@ Handler = Callable[[Request], Reply]
 class Server:
     """A running server: `url(path)` builds addresses, `requests` records what arrived."""
 
-    def __init__(self, handler: Handler) -> None:
+    def __init__(self, handler: Handler, host: str = "127.0.0.1") -> None:
         self.requests: list[Request] = []
         self._handler = handler
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._request_handler_class())
+        self._httpd = ThreadingHTTPServer((host, 0), self._request_handler_class())
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -120,14 +136,61 @@ def routes(table: Mapping[str, Handler | Reply]) -> Handler:
 @pytest.fixture
 def http_server() -> Iterator[Callable[[Handler | Mapping[str, Handler | Reply]], Server]]:
     """Start servers on 127.0.0.1: `http_server({"/feed.xml": Reply(body=...)})` or
-    `http_server(handler)`. Every server started is shut down after the test."""
+    `http_server(handler)` (`host="127.0.0.2"`: another loopback address). Every server started
+    is shut down after the test."""
     started: list[Server] = []
 
-    def start(handler: Handler | Mapping[str, Handler | Reply]) -> Server:
-        server = Server(routes(handler) if isinstance(handler, Mapping) else handler)
+    def start(handler: Handler | Mapping[str, Handler | Reply], host: str = "127.0.0.1") -> Server:
+        server = Server(routes(handler) if isinstance(handler, Mapping) else handler, host)
         started.append(server)
         return server
 
     yield start
     for server in started:
         server.close()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """A host on 127.0.0.1 that accepts every connection and never answers: its base URL."""
+    listener = socket.create_server(("127.0.0.1", 0), backlog=64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            held.append(connection)  # read nothing, say nothing, close nothing
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    thread.join(timeout=5)
+    listener.close()
+    for connection in held:
+        connection.close()
+
+
+# --- the sample story of the key-point tests (tests/data/summarize/story.toml) ----------------
+
+with (Path(__file__).parent / "data" / "summarize" / "story.toml").open("rb") as _story:
+    STORY: tuple[tuple[str, str], ...] = tuple(
+        (version["title"], version["text"]) for version in tomllib.load(_story)["versions"]
+    )
+(ARTICLE_TITLE, ARTICLE), (OTHER_TITLE, OTHER_VERSION) = STORY
+
+
+def sentences_of(text: str) -> list[str]:
+    """The text's sentences as our splitter finds them, stripped."""
+    return [s.strip() for s in nlp.split_sentences(text) if s.strip()]
+
+
+def words_of(points: Iterable[str]) -> int:
+    return sum(nlp.word_count(p) for p in points)

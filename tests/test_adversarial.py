@@ -24,7 +24,7 @@ from digest.errors import ConfigError, FeedError
 from digest.feeds import MAX_ITEMS, parse_feed
 from digest.http import FetchFailure, fetch_feeds, fetch_pages
 from digest.models import FeedSource
-from tests.conftest import Reply, Server
+from tests.conftest import TEST_FEEDS_WINDOW_HOURS, Reply, Server
 
 HOSTILE = Path(__file__).parent / "data" / "hostile"
 GOOD_FEED = Path(__file__).parent / "data" / "feeds" / "alpha.xml"
@@ -59,7 +59,14 @@ def config_for(tmp_path: Path, feeds: Path) -> Config:
     """The project's defaults writing to tmp_path, keeping every article (no relevance cut)."""
     base = load_config(DEFAULT_CONFIG)
     select = dataclasses.replace(base.select, threshold=0.0, max_total=100, max_per_section=100)
-    return dataclasses.replace(base, feeds=feeds, out_dir=tmp_path / "out", select=select)
+    return dataclasses.replace(
+        base,
+        feeds=feeds,
+        out_dir=tmp_path / "out",
+        state_dir=tmp_path / "state",
+        select=select,
+        window_hours=TEST_FEEDS_WINDOW_HOURS,
+    )
 
 
 def write_feed_list(folder: Path, feeds: dict[str, str]) -> Path:

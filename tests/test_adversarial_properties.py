@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
 from xml.sax.saxutils import escape
 
+import html5lib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from digest.config import RenderConfig
 from digest.errors import FeedError
 from digest.feeds import html_to_text, parse_feed
-from digest.models import FeedSource
+from digest.models import Article, Digest, Failure, FeedSource, Section, Story
 from digest.nlp import split_sentences
-from digest.render import joined_url, reference_lines, wrap_text
+from digest.render import (
+    MAX_FEED_EDITIONS,
+    edition_from_json,
+    joined_url,
+    reference_lines,
+    render,
+    render_feed,
+    wrap_text,
+)
 from digest.urls import canonical_url
 
 NOW = datetime(2026, 11, 29, 5, 0, tzinfo=UTC)
@@ -121,3 +133,89 @@ def test_reference_lines_stay_within_78_columns_and_give_the_url_back(urls: list
         else:
             groups[-1].append(line)
     assert [joined_url(group) for group in groups] == [url for _, url in references]
+
+
+# --- Whatever text a feed sends, feed.xml stays well-formed and digest.html clean ---------------
+
+ANY_TEXT = st.text(st.characters(codec=None), min_size=1, max_size=80)  # controls, surrogates too
+STRICT_HTML = html5lib.HTMLParser(strict=True)
+
+
+def hostile_rss(title: str, teaser: str) -> bytes:
+    """RSS carrying the text as it is (a lone surrogate becomes bytes no UTF-8 decoder accepts)
+    and as numeric character references, which decode to any character at all."""
+    references = "".join(f"&#{ord(c)};" for c in teaser)
+    item = (
+        f"<item><title>{escape(title)} Ostflanke</title><link>https://hostile.example/a</link>"
+        f"<description>{escape(teaser)} {references} Die Bundeswehr übt.</description></item>"
+    )
+    document = f'<rss version="2.0"><channel><title>{escape(title)}</title>{item}</channel></rss>'
+    return document.encode("utf-8", "surrogatepass")
+
+
+@settings(max_examples=150, deadline=None)
+@given(ANY_TEXT, ANY_TEXT)
+def test_feed_xml_and_digest_html_parse_whatever_text_a_feed_sends(title: str, teaser: str) -> None:
+    try:
+        parsed = parse_feed(hostile_rss(title, teaser), source=SOURCE, now=NOW)
+    except FeedError:
+        return
+    stories = []
+    for number, entry in enumerate(parsed.entries):
+        article = Article(
+            url=f"{entry.url}{number}",
+            title=entry.title,
+            source=parsed.title,
+            published=entry.published or NOW,
+            text=entry.summary or entry.title,
+            teaser=entry.summary,
+            author=entry.author,
+        )
+        stories.append(Story(lead=article, key_points=(entry.summary[:200] or "Ein Satz.",)))
+    digest = Digest(
+        date=NOW.date(),
+        generated_at=NOW,
+        title=parsed.title,
+        sections=(Section(parsed.title, tuple(stories)),),
+        failures=(Failure(source=parsed.title, stage="page", message=parsed.title),),
+    )
+    rendered = render(digest, RenderConfig(), timezone="Europe/Berlin")
+    STRICT_HTML.parse(rendered.html)  # raises on any parse error, invalid characters included
+    edition = edition_from_json(rendered.json, "2026-11-29/digest.html")
+    feed = render_feed([edition], RenderConfig(), title=parsed.title, timezone="Europe/Berlin")
+    ET.fromstring(feed.encode("utf-8"))
+
+
+def test_feed_xml_parses_even_when_an_older_edition_holds_forbidden_characters() -> None:
+    data = {
+        "date": "2026-11-28",
+        "generated_at": NOW.isoformat(),
+        "title": "Briefing\x01",
+        "top": [{"title": "Titel\x01mit\ufffe Steuerzeichen\ud800", "url": "https://a.example/"}],
+        "sections": [{"title": "S\x0b", "stories": []}],
+    }
+    edition = edition_from_json(json.dumps(data), "2026-11-28/digest.html")
+    feed = render_feed([edition], RenderConfig(), title="Briefing\x1f", timezone="Europe/Berlin")
+    root = ET.fromstring(feed.encode("utf-8"))
+    assert "Titelmit Steuerzeichen" in ET.tostring(root, encoding="unicode")
+
+
+def test_the_atom_feed_lists_the_latest_sixty_editions() -> None:
+    editions = [
+        edition_from_json(
+            json.dumps(
+                {
+                    "date": (NOW.date() - timedelta(days=n)).isoformat(),
+                    "generated_at": NOW.isoformat(),
+                    "title": "Briefing",
+                    "sections": [],
+                }
+            ),
+            f"{n}/digest.html",
+        )
+        for n in range(75)
+    ]
+    feed = render_feed(editions, RenderConfig(), title="Briefing", timezone="Europe/Berlin")
+    entries = ET.fromstring(feed.encode("utf-8")).findall("{http://www.w3.org/2005/Atom}entry")
+    assert len(entries) == MAX_FEED_EDITIONS == 60
+    assert entries[0].find("{http://www.w3.org/2005/Atom}link").get("href") == "0/digest.html"

@@ -1,17 +1,14 @@
-"""The files in out/: atomic writes, archive page, Atom feed and the local preview server."""
+"""The files in out/: atomic writes, archive page and Atom feed."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
-import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import feedparser
 import html5lib
-import httpx
 import pytest
 
 from digest import archive, pipeline, render
@@ -153,7 +150,12 @@ def test_empty_archive_still_gives_a_valid_page_and_feed(tmp_path: Path) -> None
 
 
 def pipeline_config(tmp_path: Path) -> Config:
-    return dataclasses.replace(load_config(DEFAULT_CONFIG), feeds=FEEDS, out_dir=tmp_path / "out")
+    return dataclasses.replace(
+        load_config(DEFAULT_CONFIG),
+        feeds=FEEDS,
+        out_dir=tmp_path / "out",
+        state_dir=tmp_path / "state",
+    )
 
 
 @pytest.mark.skipif(not FEEDS.is_file(), reason="test feeds missing")
@@ -170,31 +172,3 @@ def test_each_build_rewrites_index_and_feed(tmp_path: Path) -> None:
     html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(
         (out / "index.html").read_text("utf-8")
     )
-
-
-# --- Preview server --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[str]:
-    write(tmp_path, edition(date(2026, 11, 29)))
-    archive.write_site(tmp_path, *site(tmp_path))
-    server = archive.preview_server(tmp_path, port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-def test_preview_serves_the_archive_and_editions_on_loopback(served: str) -> None:
-    index = httpx.get(f"{served}/index.html", timeout=5)
-    assert index.status_code == 200
-    assert "2026-11-29/digest.html" in index.text
-    page = httpx.get(f"{served}/2026-11-29/digest.html", timeout=5)
-    assert page.status_code == 200
-    assert 'lang="de"' in page.text
-    assert httpx.get(f"{served}/../../etc/passwd", timeout=5).status_code == 404

@@ -108,8 +108,11 @@ def pixels(width: int, rows: list[bytes]) -> list[bytes]:
 
 @pytest.fixture(scope="module")
 def sample_digest(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("browser") / "out"
-    config = dataclasses.replace(load_config(DEFAULT_CONFIG), feeds=SAMPLE_FEEDS, out_dir=out)
+    folder = tmp_path_factory.mktemp("browser")
+    out = folder / "out"
+    config = dataclasses.replace(
+        load_config(DEFAULT_CONFIG), feeds=SAMPLE_FEEDS, out_dir=out, state_dir=folder / "state"
+    )
     pipeline.build(config, day=DAY, now=NOW)
     return out / DAY.isoformat() / "digest.html"
 

@@ -120,7 +120,7 @@ def test_check_sends_no_validators_and_keeps_those_of_the_last_build(
 ) -> None:
     server = http_server({"/a.xml": Reply(body=RSS, headers={"ETag": '"neu"'})})
     config = setup(tmp_path, [("A", server.url("/a.xml"))])
-    with Store.open(tmp_path / "out" / "state.sqlite") as store:
+    with Store.open(tmp_path / "state" / "state.sqlite") as store:
         store.record_feed(
             "A", datetime(2024, 6, 1, tzinfo=UTC), None, "200",
             url=server.url("/a.xml"), etag='"alt"', last_modified="Sat, 01 Jun 2024 00:00:00 GMT",
@@ -128,7 +128,7 @@ def test_check_sends_no_validators_and_keeps_those_of_the_last_build(
     code, _, _ = run("feeds", "check", "--config", str(config))
     assert code == 0
     assert "if-none-match" not in server.requests[0].headers
-    with Store.open(tmp_path / "out" / "state.sqlite") as store:
+    with Store.open(tmp_path / "state" / "state.sqlite") as store:
         (health,) = store.feed_health()
     assert health.etag == '"alt"'
     assert health.last_modified == "Sat, 01 Jun 2024 00:00:00 GMT"

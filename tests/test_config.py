@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.config import DEFAULT_CONFIG, Config, load_config, load_feed_list
+from digest.config import DEFAULT_CONFIG, SECTIONS, Config, load_config, load_feed_list
 from digest.errors import ConfigError
 
 
@@ -19,7 +19,7 @@ def test_shipped_config_loads_and_names_the_sample_feeds() -> None:
     config = load_config(DEFAULT_CONFIG)
     assert config.feeds == DEFAULT_CONFIG.parent / "feeds" / "samples.toml"
     assert config.out_dir == DEFAULT_CONFIG.parent / "out"
-    assert config.state_path == config.out_dir / "state.sqlite"
+    assert config.state_path == DEFAULT_CONFIG.parent / "state" / "state.sqlite"
     assert config.languages == ("de",)
 
 
@@ -30,7 +30,7 @@ def test_shipped_config_documents_every_setting_with_its_default() -> None:
     data = tomllib.loads(DEFAULT_CONFIG.read_text(encoding="utf-8"))
     defaults = Config()
     for key, value in data["digest"].items():
-        if key in ("feeds", "out_dir"):
+        if key in ("feeds", "out_dir", "state_dir"):
             continue
         expected = getattr(defaults, key)
         assert value == (
@@ -38,11 +38,17 @@ def test_shipped_config_documents_every_setting_with_its_default() -> None:
             if expected is None
             else (list(expected) if isinstance(expected, tuple) else expected)
         ), key
-    for section in ("fetch", "extract", "summarize", "select", "render", "email", "schedule"):
+    assert set(data) == {"digest", *SECTIONS}
+    for section in SECTIONS:
         section_defaults = getattr(defaults, section)
         fields = set(section_defaults.__dataclass_fields__)
         documented = {("sender" if k == "from" else k) for k in data[section]}
         assert documented == fields, section
+        for key, value in data[section].items():
+            expected = getattr(section_defaults, "sender" if key == "from" else key)
+            if isinstance(expected, tuple):
+                expected = list(expected)
+            assert value == ("" if expected is None else expected), f"{section}.{key}"
 
 
 def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
@@ -119,3 +125,46 @@ def test_feed_list_resolves_local_paths_and_keeps_web_urls(tmp_path: Path) -> No
 def test_feed_list_errors_are_clear(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         load_feed_list(write(tmp_path / "list.toml", body))
+
+
+def test_the_state_lives_beside_the_config_never_in_the_published_folder(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path / "d.toml", '[digest]\nout_dir = "www"\n'))
+    assert config.state_path == tmp_path / "state" / "state.sqlite"
+    assert not config.state_path.is_relative_to(config.out_dir)
+
+
+def test_an_out_run_keeps_a_state_of_its_own_outside_its_folder(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path / "d.toml", "[digest]\n"))
+    first = config.with_out_dir(tmp_path / "eins")
+    second = config.with_out_dir(tmp_path / "zwei")
+    assert first.out_dir == (tmp_path / "eins").resolve()
+    assert not first.state_path.is_relative_to(first.out_dir)
+    assert first.state_dir != second.state_dir != config.state_dir
+    assert first.state_dir == config.with_out_dir(tmp_path / "eins").state_dir  # stable
+
+
+def test_the_independent_state_folder_follows_xdg_state_home(tmp_path: Path) -> None:
+    from digest.config import independent_state_dir
+
+    folder = independent_state_dir(tmp_path / "out", {"XDG_STATE_HOME": str(tmp_path / "x")})
+    assert folder.parent == tmp_path / "x" / "sipo-digest"
+    home = independent_state_dir(tmp_path / "out", {"HOME": str(tmp_path / "h")})
+    assert home.parent == tmp_path / "h" / ".local" / "state" / "sipo-digest"
+
+
+def test_the_old_state_key_names_its_replacement(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="state_dir"):
+        load_config(write(tmp_path / "d.toml", '[digest]\nstate = "out/state.sqlite"\n'))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[digest]\nwindow_hours = 0\n",
+        "[fetch]\npages_deadline = 0\n",
+        "[fetch]\nfeeds_deadline = -5\n",
+    ],
+)
+def test_windows_and_deadlines_must_be_positive(tmp_path: Path, text: str) -> None:
+    with pytest.raises(ConfigError, match="positive"):
+        load_config(write(tmp_path / "d.toml", text))

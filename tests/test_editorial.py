@@ -75,7 +75,9 @@ def test_a_title_template_repeated_in_one_feed_is_marked_but_not_across_feeds() 
         item("Lottozahlen vom 21.12.2024", url="https://a.example/1", source="A"),
         item("Lottozahlen vom 18.12.2024", url="https://b.example/2", source="B"),
     ]
-    assert all("s:repeated-template" not in f for f in editorial.feature_sets(other_feeds, load_topics()))
+    assert all(
+        "s:repeated-template" not in f for f in editorial.feature_sets(other_feeds, load_topics())
+    )
 
 
 @given(st.text(max_size=300), st.text(max_size=300))
@@ -199,9 +201,10 @@ def test_refitting_on_the_labelled_items_reproduces_the_shipped_model() -> None:
     for part in ("relevance", "series", "story"):
         assert refitted[part]["threshold"] == shipped[part]["threshold"]
         assert refitted[part]["weights"].keys() == shipped[part]["weights"].keys()
-        assert max(
-            abs(refitted[part]["weights"][k] - w) for k, w in shipped[part]["weights"].items()
-        ) < 1e-3
+        assert (
+            max(abs(refitted[part]["weights"][k] - w) for k, w in shipped[part]["weights"].items())
+            < 1e-3
+        )
     assert refitted["story"]["link"] == shipped["story"]["link"]
     assert refitted["section"]["classes"] == shipped["section"]["classes"]
     assert refitted["section"]["min_probability"] == shipped["section"]["min_probability"]

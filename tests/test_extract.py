@@ -16,6 +16,7 @@ from digest.extract import (
     clean_text,
     detect_language,
     extract_page,
+    extract_page_or_error,
     is_paywalled,
 )
 from digest.models import MARKER_PAYWALL, MARKER_TEASER_ONLY
@@ -135,11 +136,28 @@ def test_empty_input_raises_extract_error(empty: str | bytes) -> None:
         extract_page(empty)
 
 
-def test_gzip_compressed_page_is_read() -> None:
+def test_compressed_bytes_are_refused_never_inflated_here() -> None:
+    """The HTTP edge inflates gzip under its size cap; what still arrives compressed (or only
+    starts like gzip) is no page, and inflating it here would escape that cap."""
     import gzip
 
-    extracted = extract_page(gzip.compress(page_bytes("english_article.html")))
+    with pytest.raises(ExtractError, match="compressed"):
+        extract_page(gzip.compress(page_bytes("english_article.html")))
+    with pytest.raises(ExtractError, match="compressed"):
+        extract_page(b"\x1f\x8b\x08 not gzip at all " + page_bytes("english_article.html"))
+
+
+def test_any_parser_exception_on_one_page_becomes_that_pages_error() -> None:
+    deep = b"<html><body>" + b"<div>" * 200_000 + b"<p>Text</p></body></html>"
+    outcome = extract_page_or_error((deep, "https://tief.example/a"))
+    assert isinstance(outcome, (ExtractError, ExtractedPage))
+
+
+def test_control_characters_never_reach_the_extracted_text() -> None:
+    html = page_bytes("english_article.html").replace(b"artillery", b"artil\x01lery&#1;")
+    extracted = extract_page(html)
     assert "buy artillery ammunition together" in extracted.text
+    assert not any(ord(c) < 0x20 and c not in "\t\n\r" for c in extracted.text)
 
 
 def test_extracted_page_requires_aware_date() -> None:

@@ -172,7 +172,9 @@ def _build(tmp_path: Path, server, bad_path: str, fetch: FetchConfig = FAST):
         f'[[feeds]]\nname = "Schlecht"\nurl = "{server.url(bad_path)}"\n',
         encoding="utf-8",
     )
-    config = Config(feeds=feed_list, out_dir=tmp_path / "out", fetch=fetch)
+    config = Config(
+        feeds=feed_list, out_dir=tmp_path / "out", state_dir=tmp_path / "state", fetch=fetch
+    )
     result = pipeline.build(config, day=DAY, now=NOW)
     with Store.open(config.state_path) as store:
         health = {h.name: h for h in store.feed_health()}
@@ -276,3 +278,46 @@ def test_second_build_gets_304_and_parses_nothing(tmp_path, http_server) -> None
     # Rebuilding the same date gives the same digest, although nothing was parsed this time.
     assert again_links == first_links
     assert health["Schlecht"].failures == 2
+
+
+@pytest.mark.parametrize(
+    "control", ["\x01", "&#1;", "&#x1;", "\ufffe", "&#xFFFF;", "\x1b", "&#55296;", "&#xDFFF;"]
+)
+def test_a_title_with_a_control_character_loses_only_that_character(control: str) -> None:
+    data = (
+        f'<rss version="2.0"><channel><title>Kanal{control}</title><item>'
+        f"<title>Nato{control} übt</title><link>https://e.example/a</link>"
+        f"<description>Text{control} hier</description><guid>g{control}1</guid></item>"
+        "</channel></rss>"
+    ).encode()
+    parsed = parse_feed(data, source=SOURCE, now=NOW)
+    (entry,) = parsed.entries
+    assert (parsed.title, entry.title, entry.summary, entry.guid) == (
+        "Kanal",
+        "Nato übt",
+        "Text hier",
+        "g1",
+    )
+
+
+@pytest.mark.parametrize(
+    "link", ["http://e.example:99999/a", "http://e.example/a b", "http://a..b/", "javascript:x"]
+)
+def test_an_item_whose_link_is_no_valid_url_is_left_out_with_a_warning(link: str) -> None:
+    data = (
+        '<rss version="2.0"><channel><title>K</title>'
+        f"<item><title>Schlecht</title><link>{link}</link></item>"
+        "<item><title>Gut</title><link>https://e.example/gut</link></item></channel></rss>"
+    ).encode()
+    parsed = parse_feed(data, source=SOURCE, now=NOW)
+    assert [e.title for e in parsed.entries] == ["Gut"]
+    assert any("1 item(s) without a title or a valid link left out" in w for w in parsed.warnings)
+
+
+def test_a_reference_to_a_windows_1252_position_is_read_as_html_reads_it() -> None:
+    data = (
+        b'<rss version="2.0"><channel><title>K</title><item><title>Nato &#150; Ostflanke</title>'
+        b"<link>https://e.example/a</link></item></channel></rss>"
+    )
+    (entry,) = parse_feed(data, source=SOURCE, now=NOW).entries
+    assert entry.title == "Nato – Ostflanke"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -78,6 +79,7 @@ def config_for(
         base,
         feeds=feeds,
         out_dir=tmp_path / "out",
+        state_dir=tmp_path / "state",
         languages=languages,
         select=select,
         extract=ExtractConfig(min_words=120, allow_private=allow_private),
@@ -513,6 +515,7 @@ def test_worker_processes_give_the_articles_of_one_process(
         settings = dataclasses.replace(
             config,
             out_dir=tmp_path / f"out{processes}",
+            state_dir=tmp_path / f"state{processes}",
             select=select,
             processes=processes,
         )
@@ -521,3 +524,142 @@ def test_worker_processes_give_the_articles_of_one_process(
     assert MARKER_TEASER_ONLY in built[1]["/politik/geloescht"].markers
     assert "Häfen und Brücken" in built[1]["/bericht/0"].text
     assert built[2] == built[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# One poisoned page costs its own article's full text, nothing else.
+
+
+def gzip_bomb(inflated: int) -> bytes:
+    """Gzip of `inflated` bytes of HTML, made piece by piece (never held inflated)."""
+    import zlib
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    chunk = b"<p>" + b"A" * (1 << 20)
+    parts = [packer.compress(b"<html><body>")]
+    parts += [packer.compress(chunk) for _ in range(inflated // len(chunk))]
+    return b"".join([*parts, packer.flush()])
+
+
+POISON_TEASERS = {
+    "/magie": "Die Bundespolizei verstärkt Kontrollen an der Grenze zu Polen.",
+    "/bombe": "Ein Hackerangriff legt die Verwaltung einer Kleinstadt lahm.",
+    "/umleitung": "Litauen kauft zusätzliche Panzerhaubitzen aus Deutschland.",
+}
+
+
+@pytest.fixture
+def poisoned(tmp_path: Path, http_server: StartServer) -> tuple[Config, Server]:
+    """A feed whose teasers link a good page and four poisoned ones: bytes that start like gzip
+    but are not, gzip sent as text/html inflating past the size cap, a redirect to an invalid
+    port, and a link with an invalid port."""
+    items = [
+        ("Bundeswehr übt Luftverteidigung", "{base}/politik/manoever", MANOEVER_TEASER),
+        ("Grenzkontrollen", "{base}/magie", POISON_TEASERS["/magie"]),
+        ("Hackerangriff", "{base}/bombe", POISON_TEASERS["/bombe"]),
+        ("Panzerhaubitzen", "{base}/umleitung", POISON_TEASERS["/umleitung"]),
+        ("Ungültiger Port", "http://127.0.0.1:99999/a", CYBER_TEASER),
+    ]
+    pages = {
+        "/politik/manoever": page("nachrichten_article.html"),
+        "/magie": Reply(body=b"\x1f\x8b\x08\x00 kein gzip " * 50, headers=HTML),
+        "/bombe": Reply(body=gzip_bomb(64 << 20), headers=HTML),
+        "/umleitung": Reply(status=302, headers={"Location": "http://127.0.0.1:99999/b"}),
+    }
+    server = serve_feed(http_server, items, pages)
+    config = config_for(tmp_path, server.url("/feed.xml"))
+    small_cap = dataclasses.replace(config.fetch, max_bytes=4_000_000, retries=0)
+    return dataclasses.replace(config, fetch=small_cap), server
+
+
+def test_poisoned_pages_keep_their_teasers_and_the_good_page_its_full_text(
+    poisoned: tuple[Config, Server],
+) -> None:
+    config, _ = poisoned
+    result = pipeline.build(config, day=DAY, now=NOW)
+    articles = digest_articles(result)
+    assert MARKER_TEASER_ONLY not in articles["/politik/manoever"].markers
+    assert len(articles["/politik/manoever"].text.split()) > 120
+    for path, teaser in POISON_TEASERS.items():
+        assert articles[path].text == teaser
+        assert MARKER_TEASER_ONLY in articles[path].markers
+    assert "/a" not in articles  # a link that is no valid URL cannot be shown: item left out
+
+
+def test_a_poisoned_page_is_a_failure_in_the_footer_in_digest_json_and_in_explain(
+    poisoned: tuple[Config, Server],
+) -> None:
+    config, _ = poisoned
+    pipeline.build(config, day=DAY, now=NOW, explain=True)
+    folder = config.out_dir / DAY.isoformat()
+    failures = json.loads((folder / "digest.json").read_text("utf-8"))["failures"]
+    messages = {f["message"] for f in failures if f["stage"] == "page"}
+    assert any("/magie" in m and "corrupt compressed body" in m for m in messages), messages
+    assert any("/bombe" in m and "larger than the limit" in m for m in messages), messages
+    assert any("/umleitung" in m and "not a valid http(s) URL" in m for m in messages), messages
+    assert len(messages) == 3
+    text = (folder / "digest.txt").read_text("utf-8")
+    assert "Volltext nicht abrufbar, Anriss gezeigt: 3 Artikel (Testfeed)" in " ".join(text.split())
+    assert "Volltext nicht abrufbar" in (folder / "digest.html").read_text("utf-8")
+    explain = (folder / "explain.txt").read_text("utf-8")
+    assert sum(line.startswith("FEHLER | page | Testfeed") for line in explain.splitlines()) == 3
+
+
+def test_a_failed_page_is_remembered_and_the_next_build_works(
+    poisoned: tuple[Config, Server],
+) -> None:
+    config, server = poisoned
+    pipeline.build(config, day=DAY, now=NOW)
+    later = NOW + timedelta(days=1)
+    pipeline.build(config, day=DAY + timedelta(days=1), now=later)
+    for path in ("/magie", "/bombe", "/umleitung"):
+        assert server.hits(path) == 1, path
+
+
+def test_pages_of_a_host_that_never_answers_keep_their_teasers_in_bounded_time(
+    tmp_path: Path, http_server: StartServer, silent_server: str
+) -> None:
+    items = [
+        ("Bundeswehr übt Luftverteidigung", "{base}/politik/manoever", MANOEVER_TEASER),
+        *((f"Stumm {n}", f"{silent_server}/stumm/{n}", GONE_TEASER + f" ({n})") for n in range(4)),
+    ]
+    server = serve_feed(http_server, items, {"/politik/manoever": page("nachrichten_article.html")})
+    config = config_for(tmp_path, server.url("/feed.xml"))
+    fetch = dataclasses.replace(config.fetch, read_timeout=1.0, total_timeout=5.0)
+    result = pipeline.build(dataclasses.replace(config, fetch=fetch), day=DAY, now=NOW)
+    articles = digest_articles(result)
+    assert MARKER_TEASER_ONLY not in articles["/politik/manoever"].markers
+    assert all(MARKER_TEASER_ONLY in articles[f"/stumm/{n}"].markers for n in range(4))
+    # Two reads time out (two in flight per host), the breaker opens, the other two are skipped.
+    messages = sorted(f.message for f in result.failures)
+    assert sum("timeout" in m for m in messages) == 2, messages
+    assert sum("did not answer earlier in this build" in m for m in messages) == 2, messages
+    with Store.open(config.state_path) as store:
+        cached = store.cached_pages([f"{silent_server}/stumm/{n}" for n in range(4)])
+    assert len(cached) == 2  # the two skipped pages were never tried: not remembered as failed
+
+
+def test_the_page_stage_ends_at_its_deadline(
+    tmp_path: Path, http_server: StartServer, silent_server: str
+) -> None:
+    items = [(f"Stumm {n}", f"{silent_server}/stumm/{n}", GONE_TEASER) for n in range(3)]
+    server = serve_feed(http_server, items, {})
+    config = config_for(tmp_path, server.url("/feed.xml"))
+    fetch = dataclasses.replace(config.fetch, read_timeout=30.0, pages_deadline=1.0)
+    started = time.perf_counter()
+    result = pipeline.build(dataclasses.replace(config, fetch=fetch), day=DAY, now=NOW)
+    assert time.perf_counter() - started < 1.0 + 4
+    assert len(result.failures) == 3
+    assert all("deadline of 1 s" in f.message for f in result.failures)
+
+
+def parent_of_worker(_: int) -> int:
+    return os.getppid()
+
+
+def test_the_worker_pool_never_forks_the_calling_process() -> None:
+    """The build also runs inside the scheduler, whose threads a plain fork would copy with
+    their locks held: workers come from a fork server instead."""
+    with Workers(2) as workers:
+        parents = set(workers.map(parent_of_worker, list(range(IN_PROCESS_LIMIT * 2))))
+    assert os.getpid() not in parents

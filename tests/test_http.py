@@ -212,10 +212,10 @@ def test_a_name_that_turns_private_after_the_check_is_refused_at_connect(
     """DNS rebinding: the early check saw a public address, the connection would reach a private
     one. The connection itself dials only addresses it resolved and checked."""
 
-    async def looked_public(url: str) -> None:
+    async def looked_public(url: str, is_public: object) -> None:
         return None
 
-    monkeypatch.setattr(http, "_require_public_host", looked_public)
+    monkeypatch.setattr(http, "require_public_host", looked_public)
     server = http_server({"/page.html": Reply(body=b"<html>intern</html>")})
     port = server.url("/").split(":")[-1].split("/")[0]
     (result,) = fetch_pages([f"http://localhost:{port}/page.html"], FAST)
@@ -230,7 +230,7 @@ def test_redirect_to_private_address_is_refused_for_pages(http_server) -> None:
     (result,) = fetch_pages(["http://169.254.169.254/latest/meta-data/"], FAST)
     assert isinstance(result, FetchFailure) and result.status == "refused"
     (result,) = fetch_pages(["file:///etc/passwd"], FAST, allow_private=True)
-    assert isinstance(result, FetchFailure) and result.status == "refused"
+    assert isinstance(result, FetchFailure) and result.status == "invalid-url"
     assert server.requests == []
 
 
@@ -245,6 +245,17 @@ def test_redirect_to_private_address_is_refused_for_pages(http_server) -> None:
         ("::1", False),
         ("fe80::1", False),
         ("::ffff:127.0.0.1", False),
+        ("::127.0.0.1", False),  # IPv4-compatible
+        ("::10.0.0.1", False),
+        ("2002:7f00:1::", False),  # 6to4 of 127.0.0.1
+        ("2002:a9fe:a9fe::1", False),  # 6to4 of the cloud metadata address
+        ("2002:5db8:d822::", True),  # 6to4 of a public address
+        ("64:ff9b::7f00:1", False),  # NAT64 of 127.0.0.1
+        ("64:ff9b::a00:1", False),  # NAT64 of 10.0.0.1
+        ("64:ff9b::5db8:d822", True),  # NAT64 of a public address
+        ("64:ff9b:1::5db8:d822", False),  # local-use NAT64
+        ("fec0::1", False),  # site-local
+        ("::ffff:93.184.216.34", True),
         ("0.0.0.0", False),
         ("100.64.0.1", False),
         ("224.0.0.1", False),
@@ -262,3 +273,173 @@ def test_validators_become_conditional_headers() -> None:
         "If-Modified-Since": "d",
     }
     assert Validators().request_headers() == {}
+
+
+# --- one URL's fault is that URL's failure ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url", ["http://example.org:99999/a", "http://example.org:0/a", "http://a..b/", "http://x/ a"]
+)
+def test_an_invalid_url_is_a_failure_without_a_request(url: str) -> None:
+    (result,) = fetch_pages([url], FAST, allow_private=True)
+    assert isinstance(result, FetchFailure) and result.status == "invalid-url"
+
+
+@pytest.mark.parametrize(
+    "location", ["http://127.0.0.1:99999/b", "http://[::1/b", "gopher://127.0.0.1/", "http://a b/"]
+)
+def test_a_redirect_to_an_invalid_url_fails_that_url_only(http_server, location: str) -> None:
+    server = http_server(
+        {"/weg": Reply(status=302, headers={"Location": location}), "/gut": Reply(body=b"ok")}
+    )
+    moved, good = fetch_pages([server.url("/weg"), server.url("/gut")], FAST, allow_private=True)
+    assert isinstance(moved, FetchFailure) and moved.status in ("refused", "network")
+    assert isinstance(good, Fetched) and good.body == b"ok"
+
+
+def test_gzip_sent_without_content_encoding_is_inflated_under_the_cap(http_server) -> None:
+    page = b"<html><body><p>Inhalt</p></body></html>"
+    bomb = gzip.compress(b"<p>" + b"A" * 20_000_000)
+    server = http_server(
+        {
+            "/seite": Reply(body=gzip.compress(page), headers={"Content-Type": "text/html"}),
+            "/bombe": Reply(body=bomb, headers={"Content-Type": "text/html"}),
+            "/falsch": Reply(
+                body=b"\x1f\x8b\x08\x00 kein gzip", headers={"Content-Type": "text/html"}
+            ),
+        }
+    )
+    config = FetchConfig(max_bytes=1_000_000, retries=0)
+    seite, bombe, falsch = fetch_pages(
+        [server.url("/seite"), server.url("/bombe"), server.url("/falsch")],
+        config,
+        allow_private=True,
+    )
+    assert isinstance(seite, Fetched) and seite.body == page
+    assert isinstance(bombe, FetchFailure) and bombe.status == "too-large"
+    assert isinstance(falsch, FetchFailure) and falsch.status == "encoding"
+
+
+def test_a_one_byte_body_is_read_whole(http_server) -> None:
+    server = http_server({"/x": Reply(body=b"x")})
+    (result,) = fetch_pages([server.url("/x")], FAST, allow_private=True)
+    assert isinstance(result, Fetched) and result.body == b"x"
+
+
+# --- budgets: the breaker and the stage deadlines ---------------------------------------------
+
+
+def test_an_origin_that_never_answers_is_given_up_after_two_timeouts(
+    http_server, silent_server: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    good = http_server({"/ok": Reply(body=b"ok")})
+    config = FetchConfig(per_host=2, read_timeout=0.5, total_timeout=5.0, retries=2)
+    urls = [f"{silent_server}/{n}" for n in range(6)] + [good.url("/ok")]
+    started = time.perf_counter()
+    with caplog.at_level("WARNING", logger="digest.http"):
+        results = fetch_pages(urls, config, allow_private=True)
+    elapsed = time.perf_counter() - started
+    statuses = [r.status if isinstance(r, FetchFailure) else "ok" for r in results]
+    assert statuses.count("timeout") == 2 and statuses.count("skipped") == 4
+    assert statuses[-1] == "ok"
+    # Without the breaker: 6 URLs x 3 attempts x 0.5 s over 2 connections, 4.5 s and backoffs.
+    assert elapsed < 3.0, elapsed
+    breaker_lines = [r for r in caplog.records if "no more requests to it" in r.getMessage()]
+    assert len(breaker_lines) == 1
+
+
+def test_a_request_under_way_when_the_breaker_opens_is_given_up(
+    http_server, silent_server: str
+) -> None:
+    """The two slots of 127.0.0.1: the silent origin's first request and a slow good page at 0 s;
+    its second request at 0.5 s (the good page is done); the first times out at 1 s and frees the
+    slot for the third, the second times out at 1.5 s and opens the breaker: the third, under way
+    since 1 s, is given up then instead of timing out at 2 s."""
+    slow = http_server({"/langsam": Reply(body=b"ok", delay=0.5)})
+    config = FetchConfig(per_host=2, read_timeout=1.0, total_timeout=10.0, retries=0)
+    urls = [f"{silent_server}/0", slow.url("/langsam"), f"{silent_server}/1", f"{silent_server}/2"]
+    started = time.perf_counter()
+    first, good, second, third = fetch_pages(urls, config, allow_private=True)
+    elapsed = time.perf_counter() - started
+    assert isinstance(good, Fetched)
+    assert [r.status for r in (first, second, third)] == ["timeout", "timeout", "skipped"]
+    assert elapsed < 1.8, elapsed
+
+
+def test_the_breaker_is_shared_by_the_feed_and_page_stages_of_one_build(
+    silent_server: str,
+) -> None:
+    config = FetchConfig(read_timeout=0.3, retries=1)
+    breaker = http.HostBreaker()
+    (feed,) = fetch_feeds(
+        [FeedSource("Stumm", f"{silent_server}/feed.xml")], config, breaker=breaker
+    )
+    assert isinstance(feed, FetchFailure) and feed.status == "timeout"
+    (page,) = fetch_pages([f"{silent_server}/seite"], config, allow_private=True, breaker=breaker)
+    assert isinstance(page, FetchFailure) and page.status == "skipped"  # not even asked
+
+
+def test_errors_that_are_no_fault_of_the_origin_do_not_open_the_breaker(http_server) -> None:
+    server = http_server({"/da": Reply(body=b"ok")})
+    breaker = http.HostBreaker()
+    urls = [server.url(f"/fehlt/{n}") for n in range(5)] + [server.url("/da")]
+    *missing, found = fetch_pages(urls, FAST, allow_private=True, breaker=breaker)
+    assert all(isinstance(r, FetchFailure) and r.status == "404" for r in missing)
+    assert isinstance(found, Fetched)
+
+
+def test_the_feed_stage_ends_at_its_deadline(http_server, silent_server: str) -> None:
+    server = http_server({"/gut.xml": Reply(body=b"<rss/>")})
+    config = FetchConfig(read_timeout=30.0, total_timeout=60.0, feeds_deadline=1.0)
+    sources = [
+        FeedSource("Stumm", f"{silent_server}/feed.xml"),
+        FeedSource("Gut", server.url("/gut.xml")),
+    ]
+    started = time.perf_counter()
+    stumm, gut = fetch_feeds(sources, config)
+    assert time.perf_counter() - started < 2.0
+    assert isinstance(stumm, FetchFailure) and stumm.status == "deadline"
+    assert "deadline of 1 s" in stumm.message
+    assert isinstance(gut, Fetched)
+
+
+# --- redirects of feeds: private only when the operator's own URL is private -------------------
+
+
+def loopback_two_is_public(address: object) -> bool:
+    """An address rule for tests: 127.0.0.2 plays a public host, everything else is private."""
+    return str(address) == "127.0.0.2"
+
+
+def test_a_feed_on_a_public_host_is_not_followed_to_a_private_address(http_server) -> None:
+    inner = http_server({"/intern.xml": Reply(body=b"<rss>intern</rss>")})
+    moved = Reply(status=302, headers={"Location": inner.url("/intern.xml")})
+    outer = http_server({"/feed.xml": moved}, host="127.0.0.2")
+    source = FeedSource("Umleiter", outer.url("/feed.xml"))
+    (result,) = fetch_feeds([source], FAST, is_public=loopback_two_is_public)
+    assert isinstance(result, FetchFailure) and result.status == "refused"
+    assert outer.hits("/feed.xml") == 1 and inner.requests == []
+
+
+def test_a_feed_on_a_private_host_may_redirect_to_a_private_address(http_server) -> None:
+    inner = http_server({"/intern.xml": Reply(body=b"<rss>intern</rss>")})
+    outer = http_server(
+        {"/feed.xml": Reply(status=302, headers={"Location": inner.url("/intern.xml")})}
+    )
+    (result,) = fetch_feeds([FeedSource("Intranet", outer.url("/feed.xml"))], FAST)
+    assert isinstance(result, Fetched) and result.body == b"<rss>intern</rss>"
+
+
+def test_the_breaker_counts_unreachable_answers_in_a_row_per_origin() -> None:
+    breaker = http.HostBreaker()
+    breaker.record("https://tot.example/a", "dns")
+    breaker.record("https://tot.example/b", None)  # an answer in between: the count starts over
+    breaker.record("https://tot.example/c", "dns")
+    assert not breaker.is_open("https://tot.example/d")
+    assert breaker.record("https://tot.example/e", "timeout")  # two in a row: opens now
+    assert breaker.is_open("https://TOT.example:443/f")
+    assert not breaker.is_open("http://tot.example/f")  # another origin (port 80)
+    for status in ("404", "503", "too-large", "refused", "encoding", "protocol"):
+        breaker.record("https://lebt.example/x", status)  # faults of URLs, not of the origin
+    assert not breaker.is_open("https://lebt.example/y")

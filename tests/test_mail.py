@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import email.utils
 import json
 import logging
 import shutil
@@ -10,11 +11,12 @@ import socket
 import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import trustme
@@ -171,7 +173,7 @@ def make_config(tmp_path: Path, port: int, **email: Any) -> Config:
         "list_unsubscribe": "mailto:abmelden@example.org",
         **email,
     }
-    return Config(out_dir=out, email=EmailConfig(**settings))
+    return Config(out_dir=out, state_dir=out.parent / "state", email=EmailConfig(**settings))
 
 
 @pytest.fixture(autouse=True)
@@ -720,7 +722,7 @@ to = ["a@example.org"]
     built_text = (tmp_path / "out" / "2026-11-29" / "digest.txt").read_text(encoding="utf-8")
     received_text = message.get_body(("plain",)).get_content()
     assert received_text.splitlines() == built_text.splitlines()
-    with Store.open(tmp_path / "out" / "state.sqlite") as store:
+    with Store.open(tmp_path / "state" / "state.sqlite") as store:
         record = store.run_record(date(2026, 11, 29))
     assert record is not None and (record.status, record.error) == ("done", None)
 
@@ -742,7 +744,132 @@ def test_cli_build_with_send_records_a_failed_run_when_a_recipient_is_refused(
         main, ["build", "--send", "--config", str(path), "--date", "2026-11-29"]
     )
     assert result.exit_code == 1
-    with Store.open(tmp_path / "out" / "state.sqlite") as store:
+    with Store.open(tmp_path / "state" / "state.sqlite") as store:
         record = store.run_record(date(2026, 11, 29))
     assert record is not None and record.status == "failed"
     assert "1 von 3 Empfängern nicht erreicht" in (record.error or "")
+
+
+# --- A sent edition never changes: build --send, refused, new article, build --send again ---------
+
+
+def news_feed(path: Path, titles: list[str]) -> None:
+    """A local feed of full-text items (no page to fetch) published an hour ago, one per title."""
+    published = email.utils.format_datetime(datetime.now(UTC) - timedelta(hours=1))
+    body = " ".join(
+        "Die Bundeswehr verlegt weitere Soldaten an die Ostflanke der Nato nach Litauen."
+        for _ in range(15)
+    )
+    items = "".join(
+        f"<item><title>{title}</title><link>https://zeitung.example/{n}</link>"
+        f"<pubDate>{published}</pubDate><description>{title}. {body}</description></item>"
+        for n, title in enumerate(titles)
+    )
+    path.write_text(
+        f'<rss version="2.0"><channel><title>Zeitung</title>{items}</channel></rss>', "utf-8"
+    )
+
+
+def frozen_setup(tmp_path: Path, port: int) -> tuple[Path, Path]:
+    feed = tmp_path / "zeitung.xml"
+    news_feed(feed, ["Brigade in Litauen"])
+    (tmp_path / "feeds.toml").write_text(
+        f'[[feeds]]\nname = "Zeitung"\nurl = "{feed.as_posix()}"\n', encoding="utf-8"
+    )
+    path = tmp_path / "digest.toml"
+    path.write_text(
+        f"""
+[digest]
+out_dir = "out"
+feeds = "feeds.toml"
+
+[select]
+threshold = 0.0
+
+[email]
+host = "127.0.0.1"
+port = {port}
+security = "none"
+from = "Lagebild <briefing@example.org>"
+to = ["a@example.org", "b@example.org"]
+retries = 0
+""",
+        encoding="utf-8",
+    )
+    return path, feed
+
+
+def html_part(received: Received) -> str:
+    return received.message.get_body(("html",)).get_content()
+
+
+def test_a_retried_build_send_gives_the_refused_recipient_the_very_edition_of_the_first(
+    tmp_path: Path, smtp_server: Callable[..., tuple[Mailbox, int]]
+) -> None:
+    mailbox = Mailbox(refuse={"b@example.org": "550 5.2.2 Postfach voll"})
+    _, port = smtp_server("none", mailbox=mailbox)
+    config, feed = frozen_setup(tmp_path, port)
+    today = datetime.now(ZoneInfo("Europe/Berlin")).date()
+    first = CliRunner().invoke(main, ["build", "--send", "--config", str(config)])
+    assert first.exit_code == 1 and "1 von 2 Empfängern nicht erreicht" in first.output
+    edition = tmp_path / "out" / today.isoformat()
+    sent_html = (edition / "digest.html").read_bytes()
+
+    news_feed(feed, ["Brigade in Litauen", "Neue Meldung nach dem Versand"])
+    mailbox.refuse.clear()  # the full mailbox has room again
+    second = CliRunner().invoke(main, ["build", "--send", "--config", str(config)])
+    assert second.exit_code == 0, second.output
+    assert "bereits versandt und bleibt unverändert" in second.output
+
+    (to_a,), (to_b,) = mailbox.to("a@example.org"), mailbox.to("b@example.org")
+    assert html_part(to_a) == html_part(to_b)
+    assert to_a.message["Subject"] == to_b.message["Subject"]
+    assert (edition / "digest.html").read_bytes() == sent_html
+    assert "Neue Meldung" not in (edition / "digest.json").read_text("utf-8")
+    # A third run (the scheduler's retry, cron) sends nothing and changes nothing.
+    third = CliRunner().invoke(main, ["build", "--send", "--config", str(config)])
+    assert third.exit_code == 0 and len(mailbox.received) == 2
+    assert (edition / "digest.html").read_bytes() == sent_html
+    # The later article waits for the next edition.
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    nxt = CliRunner().invoke(main, ["build", "--config", str(config), "--date", tomorrow])
+    assert nxt.exit_code == 0, nxt.output
+    assert "Neue Meldung" in (tmp_path / "out" / tomorrow / "digest.json").read_text("utf-8")
+
+
+def test_force_on_a_sent_edition_refuses_unless_told_to_make_a_new_edition(
+    tmp_path: Path, smtp_server: Callable[..., tuple[Mailbox, int]]
+) -> None:
+    mailbox, port = smtp_server("none")
+    config, feed = frozen_setup(tmp_path, port)
+    assert CliRunner().invoke(main, ["build", "--send", "--config", str(config)]).exit_code == 0
+    news_feed(feed, ["Brigade in Litauen", "Neue Meldung nach dem Versand"])
+    refused = CliRunner().invoke(main, ["build", "--force", "--config", str(config)])
+    assert refused.exit_code == 1
+    assert "stays as sent" in refused.output and "--force --new-edition" in refused.output
+    alone = CliRunner().invoke(main, ["build", "--new-edition", "--config", str(config)])
+    assert alone.exit_code == 2  # a usage error: it needs --force
+    renewed = CliRunner().invoke(
+        main, ["build", "--force", "--new-edition", "--send", "--config", str(config)]
+    )
+    assert renewed.exit_code == 0, renewed.output
+    first_a, second_a = mailbox.to("a@example.org")
+    assert "Neue Meldung" in html_part(second_a) and "Neue Meldung" not in html_part(first_a)
+    assert first_a.message["Message-ID"] != second_a.message["Message-ID"]
+    assert len(mailbox.to("b@example.org")) == 2
+
+
+def test_no_file_under_out_names_a_recipient_after_build_send(
+    tmp_path: Path, smtp_server: Callable[..., tuple[Mailbox, int]]
+) -> None:
+    mailbox, port = smtp_server("none")
+    config, _ = frozen_setup(tmp_path, port)
+    result = CliRunner().invoke(main, ["build", "--send", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert len(mailbox.received) == 2
+    files = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert any(p.name == "digest.eml" for p in files)
+    for path in files:
+        content = path.read_bytes().lower()
+        assert b"a@example.org" not in content and b"b@example.org" not in content, path
+    assert (tmp_path / "state" / "state.sqlite").is_file()

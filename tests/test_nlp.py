@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest.nlp import sentence_spans, split_sentences, stemmer, words
+from digest.nlp import (
+    opens_with_back_reference,
+    quote_has_speaker,
+    sentence_spans,
+    split_sentences,
+    stemmer,
+    word_count,
+    words,
+)
 
 FIXTURES = Path(__file__).resolve().parent / "data" / "sentences"
 SHARED_DEV = (
@@ -316,3 +324,65 @@ def test_words_are_lower_cased_and_keep_umlauts() -> None:
 def test_stemmer_is_built_once_and_stems_german() -> None:
     assert stemmer() is stemmer()
     assert stemmer().stem("Soldaten") == stemmer().stem("Soldat")
+
+
+def test_word_count_counts_every_run_of_letters_and_digits() -> None:
+    assert word_count("Die Covid-19-Zeit kostete 1.000 Euro.") == 8
+    assert word_count("") == 0
+
+
+# --- Reference and quotation -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Er kündigte weitere Schritte an.",
+        "„Sie kommen zu spät“, hieß es.",
+        "Dabei geht es um Munition.",
+        "Zudem soll die Hilfe wachsen.",
+        "Doch die Lage bleibt schwierig.",
+        "Diese Entscheidung fiel am Montag.",
+        "Das sei ein Fehler gewesen.",
+        "– Außerdem fehlt Geld.",
+    ],
+)
+def test_sentences_pointing_back_are_recognised(sentence: str) -> None:
+    assert opens_with_back_reference(sentence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Das Gericht entschied am Montag.",
+        "Die Regierung hat neue Hilfe beschlossen.",
+        "Erst am Abend kam die Nachricht.",
+        "Siemens meldete einen Gewinn.",
+        "",
+    ],
+)
+def test_sentences_standing_alone_are_not_taken_for_pointing_back(sentence: str) -> None:
+    assert not opens_with_back_reference(sentence)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("„Wir bleiben an der Seite der Ukraine“, sagte Ministerin Muster.", True),
+        ("Müller sagte: „Wir bleiben an der Seite der Ukraine.“", True),
+        ("„Wir bleiben an der Seite der Ukraine“, so der Minister.", True),
+        ("„Wir bleiben an der Seite der Ukraine“, sagte er in Berlin.", False),
+        ("„Wir bleiben an der Seite der Ukraine.“", False),
+        ("Die Regierung sprach von einer „Zeitenwende“.", True),
+        ("Die Regierung hat neue Hilfe beschlossen.", True),
+    ],
+)
+def test_a_quotation_needs_its_speaker_named_beside_it(sentence: str, expected: bool) -> None:
+    assert quote_has_speaker(sentence) is expected
+
+
+@given(st.text())
+def test_reference_and_quotation_checks_accept_any_text(text: str) -> None:
+    assert isinstance(opens_with_back_reference(text), bool)
+    assert isinstance(quote_has_speaker(text), bool)
+    assert word_count(text) >= 0

@@ -7,16 +7,20 @@ import json
 import re
 import subprocess
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 
 from digest import pipeline
 from digest.config import DEFAULT_CONFIG, Config, load_config, load_feed_list
+from digest.errors import EditionSentError
 from digest.feeds import parse_feed
 from digest.http import read_local
 from digest.nlp import split_sentences
+from digest.store import SentEdition, Store
+from tests.conftest import TEST_FEEDS_WINDOW_HOURS
 
 DATA = Path(__file__).parent / "data" / "feeds"
 DAY = date(2026, 11, 29)
@@ -27,7 +31,14 @@ def config_for(tmp_path: Path, feeds: Path = DATA / "list.toml") -> Config:
     base = load_config(DEFAULT_CONFIG)
     # The test set is small and mixed: keep every article so that each one can be checked.
     select = dataclasses.replace(base.select, threshold=0.0, max_total=100, max_per_section=100)
-    return dataclasses.replace(base, feeds=feeds, out_dir=tmp_path / "out", select=select)
+    return dataclasses.replace(
+        base,
+        feeds=feeds,
+        out_dir=tmp_path / "out",
+        state_dir=tmp_path / "state",
+        select=select,
+        window_hours=TEST_FEEDS_WINDOW_HOURS,
+    )
 
 
 def feed_articles() -> list[tuple[str, str, str]]:
@@ -150,7 +161,9 @@ def test_cli_reports_a_malformed_config_in_one_line(tmp_path: Path) -> None:
     not (DEFAULT_CONFIG.parent / "feeds" / "samples.toml").exists(), reason="no samples"
 )
 def test_the_embedded_samples_build_offline(tmp_path: Path) -> None:
-    config = dataclasses.replace(load_config(DEFAULT_CONFIG), out_dir=tmp_path / "out")
+    config = dataclasses.replace(
+        load_config(DEFAULT_CONFIG), out_dir=tmp_path / "out", state_dir=tmp_path / "state"
+    )
     result = pipeline.build(config, day=DAY, now=NOW)
     assert not [f for f in result.failures if f.stage == "feed"]
     assert len(result.digest.stories) >= 10
@@ -178,3 +191,192 @@ def test_a_changed_setting_recomputes_the_stories(
         again = pipeline.build(fewer, day=DAY, now=NOW.replace(hour=6))
     assert "selection and key points kept" not in caplog.text
     assert len(again.digest.stories) == 2
+
+
+# --- The news window: by publication time, also on a first run ---------------------------------
+
+TOPICS = [
+    "Die Bundeswehr verlegt eine Brigade nach Litauen, um die Ostflanke der Nato zu stärken.",
+    "Der Bundestag berät über ein Sondervermögen für die Luftverteidigung gegen Drohnen.",
+    "Ermittler prüfen Sabotage an einem Unterseekabel in der Ostsee zwischen zwei Häfen.",
+    "Die Regierung warnt vor Cyberangriffen auf Kraftwerke und Wasserwerke im Winter.",
+]
+
+
+def dated_feed(folder: Path, items: list[tuple[str, datetime | None]]) -> Path:
+    """A local RSS feed of (title, published) items with distinct security-policy texts, and a
+    feed list naming it; None: an undated item."""
+    entries = []
+    for number, (title, published) in enumerate(items):
+        date_line = f"<pubDate>{format_datetime(published)}</pubDate>" if published else ""
+        text = TOPICS[number % len(TOPICS)]
+        entries.append(
+            f"<item><title>{title}</title><link>https://zeitung.example/{number}</link>"
+            f"{date_line}<description>{text}</description></item>"
+        )
+    feed = folder / "zeitung.xml"
+    feed.write_text(
+        '<rss version="2.0"><channel><title>Zeitung</title>'
+        + "".join(entries)
+        + "</channel></rss>",
+        encoding="utf-8",
+    )
+    listing = folder / "zeitung.toml"
+    listing.write_text(f'[[feeds]]\nname = "Zeitung"\nurl = "{feed}"\n', encoding="utf-8")
+    return listing
+
+
+THREE_AGES = [
+    ("Zwei Stunden", NOW - timedelta(hours=2)),
+    ("Fünf Tage", NOW - timedelta(days=5)),
+    ("Dreißig Tage", NOW - timedelta(days=30)),
+]
+
+
+def window_config(tmp_path: Path, feeds: Path) -> Config:
+    """The shipped window (window_hours) and every article kept; feed texts count as full."""
+    config = config_for(tmp_path, feeds)
+    return dataclasses.replace(
+        config,
+        window_hours=Config().window_hours,
+        extract=dataclasses.replace(config.extract, min_words=0),
+    )
+
+
+def shown_titles(result: pipeline.BuildResult) -> set[str]:
+    assert result.digest is not None
+    return {a.title for story in result.digest.stories for a in story.articles}
+
+
+def test_a_first_run_shows_only_what_was_published_within_the_window(tmp_path: Path) -> None:
+    feeds = dated_feed(tmp_path, THREE_AGES)
+    config = window_config(tmp_path, feeds)
+    assert shown_titles(pipeline.build(config, day=DAY, now=NOW)) == {"Zwei Stunden"}
+
+
+def test_since_overrides_the_window(tmp_path: Path) -> None:
+    feeds = dated_feed(tmp_path, THREE_AGES)
+    config = window_config(tmp_path, feeds)
+    result = pipeline.build(config, day=DAY, now=NOW, since=NOW - timedelta(days=31))
+    assert shown_titles(result) == {"Zwei Stunden", "Fünf Tage", "Dreißig Tage"}
+
+
+def test_an_undated_item_counts_from_when_it_was_first_seen(tmp_path: Path) -> None:
+    feeds = dated_feed(tmp_path, [("Ohne Datum", None)])
+    config = window_config(tmp_path, feeds)
+    assert shown_titles(pipeline.build(config, day=DAY, now=NOW)) == {"Ohne Datum"}
+    # Not shown in another edition, but first seen three days before the next one: too old.
+    later = NOW + timedelta(days=3)
+    again = pipeline.build(config, day=DAY + timedelta(days=3), now=later)
+    assert shown_titles(again) == set()
+
+
+def test_an_edition_of_a_past_day_takes_the_window_before_the_end_of_that_day(
+    tmp_path: Path,
+) -> None:
+    old_day = date(2024, 12, 21)
+    evening = datetime(2024, 12, 21, 20, 0, tzinfo=UTC)
+    feeds = dated_feed(
+        tmp_path,
+        [("Am Abend", evening), ("Zwei Tage vorher", evening - timedelta(days=2))],
+    )
+    config = window_config(tmp_path, feeds)
+    result = pipeline.build(config, day=old_day, now=NOW)  # built two years later
+    assert shown_titles(result) == {"Am Abend"}
+
+
+# --- A sent edition never changes -----------------------------------------------------------------
+
+
+def serve_first_recipient(config: Config, day: date) -> None:
+    """What `digest send` records when the first recipient's server accepts the edition."""
+    folder = config.out_dir / day.isoformat()
+    sent = SentEdition(
+        day=day,
+        revision=1,
+        subject="Briefing",
+        html=(folder / "digest.html").read_text("utf-8"),
+        text=(folder / "digest.txt").read_text("utf-8"),
+        json=(folder / "digest.json").read_text("utf-8"),
+    )
+    with Store.open(config.state_path) as store:
+        store.freeze_edition(sent, NOW)
+        store.record_send(day, "a@example.org", "pending", NOW, revision=1)
+        store.record_send(day, "a@example.org", "sent", NOW, revision=1, message_id="<m>")
+
+
+def edition_bytes(config: Config, day: date) -> dict[str, bytes]:
+    folder = config.out_dir / day.isoformat()
+    return {
+        name: (folder / name).read_bytes() for name in ("digest.html", "digest.txt", "digest.json")
+    }
+
+
+def test_a_rebuild_of_a_sent_edition_keeps_it_byte_for_byte_and_new_articles_wait(
+    tmp_path: Path,
+) -> None:
+    hours = timedelta(hours=1)
+    config = window_config(tmp_path, dated_feed(tmp_path, [("Erste Meldung", NOW - 2 * hours)]))
+    pipeline.build(config, day=DAY, now=NOW)
+    serve_first_recipient(config, DAY)
+    before = edition_bytes(config, DAY)
+    later = NOW + hours
+    dated_feed(tmp_path, [("Erste Meldung", NOW - 2 * hours), ("Neue Meldung", later)])
+    (config.out_dir / DAY.isoformat() / "digest.html").write_text("verändert", encoding="utf-8")
+    again = pipeline.build(config, day=DAY, now=later + hours)
+    assert again.kept and again.digest is None
+    assert edition_bytes(config, DAY) == before  # also restored when out/ was changed
+    next_day = pipeline.build(config, day=DAY + timedelta(days=1), now=NOW + 20 * hours)
+    assert shown_titles(next_day) == {"Neue Meldung"}
+
+
+def test_force_on_a_sent_edition_refuses_and_says_how_to_make_a_new_one(tmp_path: Path) -> None:
+    config = window_config(tmp_path, dated_feed(tmp_path, [("Erste Meldung", NOW)]))
+    pipeline.build(config, day=DAY, now=NOW)
+    serve_first_recipient(config, DAY)
+    before = edition_bytes(config, DAY)
+    with pytest.raises(EditionSentError, match="--force --new-edition"):
+        pipeline.build(config, day=DAY, now=NOW, force=True)
+    assert edition_bytes(config, DAY) == before
+
+
+def test_a_new_edition_of_a_sent_date_is_a_new_revision_with_the_new_articles(
+    tmp_path: Path,
+) -> None:
+    hours = timedelta(hours=1)
+    config = window_config(tmp_path, dated_feed(tmp_path, [("Erste Meldung", NOW - hours)]))
+    pipeline.build(config, day=DAY, now=NOW)
+    serve_first_recipient(config, DAY)
+    dated_feed(tmp_path, [("Erste Meldung", NOW - hours), ("Neue Meldung", NOW + hours)])
+    later = NOW + 2 * hours
+    result = pipeline.build(config, day=DAY, now=later, force=True, new_edition=True)
+    assert shown_titles(result) == {"Erste Meldung", "Neue Meldung"}
+    with Store.open(config.state_path) as store:
+        assert store.edition_revision(DAY) == 2 and store.sent_edition(DAY) is None
+
+
+# --- The fingerprint: files by content ---------------------------------------------------------
+
+
+def test_the_fingerprint_hashes_the_topic_list_by_content_not_by_path(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    shipped = (pipeline.PACKAGE_DATA / "topics.toml").read_bytes()
+    first, second = tmp_path / "a" / "topics.toml", tmp_path / "b" / "topics.toml"
+    for path in (first, second):
+        path.parent.mkdir()
+        path.write_bytes(shipped)
+    config = config_for(tmp_path)
+
+    def with_topics(path: Path) -> Config:
+        return dataclasses.replace(config, select=dataclasses.replace(config.select, topics=path))
+
+    pipeline.build(with_topics(first), day=DAY, now=NOW)
+    with caplog.at_level("INFO", logger="digest.pipeline"):
+        pipeline.build(with_topics(second), day=DAY, now=NOW)
+    assert "selection and key points kept" in caplog.text  # same content elsewhere: same inputs
+    caplog.clear()
+    second.write_bytes(shipped + b"\n# eine Zeile mehr\n")
+    with caplog.at_level("INFO", logger="digest.pipeline"):
+        pipeline.build(with_topics(second), day=DAY, now=NOW)
+    assert "selection and key points kept" not in caplog.text

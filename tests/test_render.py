@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -20,10 +21,12 @@ from digest.models import (
     MARKER_PAYWALL,
     MARKER_TEASER_ONLY,
     Article,
+    Continuation,
     Digest,
     Failure,
     Section,
     Story,
+    Termin,
 )
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -429,3 +432,57 @@ def test_json_schema_document_names_every_field_written() -> None:
     names = set(data) | set(story_data) | set(story_data["sources"][0]) | set(data["failures"][0])
     missing = [name for name in sorted(names) if f"`{name}`" not in doc]
     assert missing == []
+
+
+# --- continued stories and Termine --------------------------------------------------------------
+
+
+def remembering_digest() -> Digest:
+    """Story 0 continues an earlier one with news, story 1 has nothing new; one Termin."""
+    base = make_digest(8)
+    first, second = base.stories[0], base.stories[1]
+    return dataclasses.replace(
+        base,
+        continuations=(
+            Continuation(first.lead.url, date(2026, 11, 24), "story-0123456789ab", "X", 0.4),
+            Continuation(second.lead.url, date(2026, 11, 28), "story-ba9876543210", "Y", 0.5, True),
+        ),
+        termine=(Termin(date(2026, 12, 2), POINT, first.lead.url, "Lagebild Aktuell", "Titel"),),
+    )
+
+
+def test_continued_stories_are_marked_and_linked_and_unchanged_ones_only_listed() -> None:
+    digest = remembering_digest()
+    out = render.render(
+        digest, RenderConfig(), timezone="Europe/Berlin", archive_url="https://b.example/archiv/"
+    )
+    tree = parse(out.html)
+    hrefs = [a.get("href") for a in elements(tree, "a")]
+    assert "https://b.example/archiv/2026-11-24/digest.html#story-0123456789ab" in hrefs
+    assert "Fortsetzung – zuletzt am Dienstag, 24. November" in text_of(tree)
+    assert "Weiterhin in den Nachrichten" in text_of(tree)
+    stories = [e for e in elements(tree, "div") if e.get("class") == "story"]
+    assert len(stories) == 7  # story 1 is only listed, by title and link
+    assert all(e.get("id", "").startswith("story-") for e in stories)
+    assert "Weiterhin in den Nachrichten" in out.text
+    assert "Fortsetzung – zuletzt am Dienstag, 24. November" in out.text
+    assert max(len(line) for line in out.text.splitlines()) <= 78
+    data = json.loads(out.json)
+    continued = data["sections"][0]["stories"][0]["continues"]
+    assert continued["date"] == "2026-11-24" and continued["story"] == "story-0123456789ab"
+    assert data["termine"][0]["date"] == "2026-12-02"
+
+
+def test_the_top_list_says_new_or_continued_and_termine_have_their_box() -> None:
+    out = rendered(remembering_digest())
+    tree = parse(out.html)
+    top = [text_of(li) for li in elements(tree, "li")][:5]
+    assert "Fortsetzung" in top[0] and all("neu" in line for line in top[2:])
+    assert "Termine" in [text_of(h) for h in elements(tree, "h2")]
+    assert "Mittwoch, 2. Dezember:" in text_of(tree)
+    assert "Termine\n-------" in out.text and "Mittwoch, 2. Dezember:" in out.text
+    content_tags = {"p", "ul", "li", "a"}
+    for element in elements(tree):
+        tag = element.tag.removeprefix(XHTML)
+        if element.get("class") is not None or tag in content_tags:
+            assert element.get("style"), f"<{tag} class={element.get('class')}> has no inline style"

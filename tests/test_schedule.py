@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from digest import schedule
 from digest.config import DEFAULT_CONFIG, Config, ScheduleConfig, load_config
 from digest.errors import ConfigError, LockedError
-from digest.runs import exclusive, lock_path, run_day
+from digest.runs import exclusive, lock_path, run_day, settle_state
 from digest.schedule import (
     JsonLogFormatter,
     daily_trigger,
@@ -36,8 +36,8 @@ from digest.schedule import (
     run_missed,
     scheduled_run,
 )
-from digest.store import RunRecord, Store
-from tests.conftest import Reply
+from digest.store import CachedPage, RunRecord, SentEdition, Store
+from tests.conftest import TEST_FEEDS_WINDOW_HOURS, Reply
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FEEDS = Path(__file__).parent / "data" / "feeds"
@@ -54,7 +54,14 @@ def at(day: date, hour: int, minute: int = 0) -> Callable[[], datetime]:
 def config_for(tmp_path: Path, feeds: Path = FEEDS / "list.toml") -> Config:
     base = load_config(DEFAULT_CONFIG)
     select = dataclasses.replace(base.select, threshold=0.0)
-    return dataclasses.replace(base, feeds=feeds, out_dir=tmp_path / "out", select=select)
+    return dataclasses.replace(
+        base,
+        feeds=feeds,
+        out_dir=tmp_path / "out",
+        state_dir=tmp_path / "state",
+        select=select,
+        window_hours=TEST_FEEDS_WINDOW_HOURS,
+    )
 
 
 def ledger(config: Config) -> list[tuple[str, str, int]]:
@@ -219,7 +226,7 @@ def test_a_manual_build_during_a_run_exits_with_a_clear_message(
     from digest import cli, runs
 
     monkeypatch.setattr(runs, "MANUAL_LOCK_WAIT_SECONDS", 0.2)
-    config = config_for(tmp_path)
+    config = config_for(tmp_path).with_out_dir(tmp_path / "out")  # what `--out` makes of it
     with exclusive(config, wait=0):
         result = CliRunner().invoke(
             cli.main,
@@ -263,6 +270,63 @@ def test_status_lists_next_run_runs_and_failing_feeds(tmp_path: Path) -> None:
     assert "Nächster Lauf: Dienstag, 1. Dezember 2026, 06:00 Uhr" in text
     assert "2026-11-30  erledigt, gestartet Montag, 30. November 2026, 06:00 Uhr" in text
     assert "Delta: 1× fehlgeschlagen" in text and "HTTP 503" in text
+
+
+def test_status_lists_the_pages_that_kept_their_teaser(tmp_path: Path) -> None:
+    config = config_for(tmp_path)
+    failed = [
+        CachedPage(f"https://zeitung.example/{n}", at(MONDAY, 6)(), None, f"HTTP 50{n}")
+        for n in range(12)
+    ]
+    with Store.open(config.state_path) as store:
+        store.cache_pages(failed)
+    text = "\n".join(schedule.status_report(config, now=at(MONDAY, 7)()))
+    assert "Seiten ohne Volltext (Anriss gezeigt, letzte 24 Stunden):" in text
+    assert "HTTP 500" in text and "… und 2 weitere" in text
+    tomorrow = schedule.status_report(config, now=at(MONDAY + timedelta(days=2), 7)())
+    assert "HTTP 500" not in "\n".join(tomorrow)
+
+
+def test_a_retried_run_of_a_sent_day_keeps_the_edition_as_sent(tmp_path: Path) -> None:
+    config = config_for(tmp_path)
+    run_day(config, day=MONDAY, clock=at(MONDAY, 6), send=False, wait=5)
+    folder = config.out_dir / MONDAY.isoformat()
+    sent = SentEdition(
+        MONDAY,
+        1,
+        "Briefing",
+        (folder / "digest.html").read_text("utf-8"),
+        (folder / "digest.txt").read_text("utf-8"),
+        (folder / "digest.json").read_text("utf-8"),
+    )
+    with Store.open(config.state_path) as store:
+        store.freeze_edition(sent, at(MONDAY, 6)())
+        store.record_send(MONDAY, "a@example.org", "sent", at(MONDAY, 6)(), revision=1)
+    before = (folder / "digest.html").read_bytes()
+    fewer = dataclasses.replace(config, select=dataclasses.replace(config.select, max_total=1))
+    outcome = run_day(fewer, day=MONDAY, clock=at(MONDAY, 9), send=False, wait=5, force=True)
+    assert outcome.ran and (folder / "digest.html").read_bytes() == before
+
+
+def test_a_state_left_in_out_by_an_earlier_version_moves_to_the_state_folder_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = config_for(tmp_path)
+    legacy = dataclasses.replace(config, state_dir=config.out_dir)  # where it used to live
+    run_day(legacy, day=MONDAY, clock=at(MONDAY, 6), send=False, wait=5)
+    (config.out_dir / "cron.log").write_text("06:00 gelaufen\n", encoding="utf-8")
+    assert (config.out_dir / "state.sqlite").is_file()
+    with caplog.at_level("WARNING", logger="digest.runs"):
+        settle_state(config)
+    assert any("moved the state database" in r.getMessage() for r in caplog.records)
+    assert ledger(config) == [("2026-11-30", "done", 1)]
+    left = {p.name for p in config.out_dir.iterdir() if p.is_file()}
+    assert left == {"index.html", "feed.xml"}
+    assert (config.state_dir / "cron.log").read_text("utf-8") == "06:00 gelaufen\n"
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="digest.runs"):
+        settle_state(config)  # once: nothing left to move, nothing said
+    assert caplog.records == []
 
 
 def test_json_log_lines_carry_time_level_logger_and_message() -> None:
@@ -435,12 +499,12 @@ def test_sigterm_during_a_run_lets_it_finish_without_partial_files(
     assert_no_partial_files(out)
     today = datetime.now(BERLIN).date().isoformat()
     assert (out / today / "digest.html").is_file()
-    assert ledger_rows(out / "state.sqlite") == [(today, "done", 1)]
+    assert ledger_rows(tmp_path / "state" / "state.sqlite") == [(today, "done", 1)]
     # The next start finds the day done and does not run it again.
     again = processes(config)
     again.wait_for("already done")
     assert again.stop(signal.SIGINT) == 0
-    assert ledger_rows(out / "state.sqlite") == [(today, "done", 1)]
+    assert ledger_rows(tmp_path / "state" / "state.sqlite") == [(today, "done", 1)]
 
 
 def test_a_killed_run_leaves_no_partial_edition_and_runs_again_on_start(
@@ -454,13 +518,13 @@ def test_a_killed_run_leaves_no_partial_edition_and_runs_again_on_start(
     out = tmp_path / "out"
     today = datetime.now(BERLIN).date().isoformat()
     assert not (out / today).exists()
-    assert ledger_rows(out / "state.sqlite") == [(today, "running", 1)]
+    assert ledger_rows(tmp_path / "state" / "state.sqlite") == [(today, "running", 1)]
     again = processes(config)
     again.wait_for(f"run of {today} done")
     assert again.stop() == 0
     assert any("did not finish" in m for m in again.messages())
     assert_no_partial_files(out)
-    assert ledger_rows(out / "state.sqlite") == [(today, "done", 2)]
+    assert ledger_rows(tmp_path / "state" / "state.sqlite") == [(today, "done", 2)]
 
 
 def test_sigterm_during_a_triggered_run_stops_after_it(
@@ -479,7 +543,9 @@ def test_sigterm_during_a_triggered_run_stops_after_it(
     signalled = next(i for i, m in enumerate(said) if "received SIGTERM" in m)
     assert signalled < done < said.index("scheduler stopped")
     assert_no_partial_files(tmp_path / "out")
-    assert ledger_rows(tmp_path / "out" / "state.sqlite") == [(fire.date().isoformat(), "done", 1)]
+    assert ledger_rows(tmp_path / "state" / "state.sqlite") == [
+        (fire.date().isoformat(), "done", 1)
+    ]
 
 
 # --- end to end with a real SMTP server ----------------------------------------------------------
@@ -551,7 +617,9 @@ def test_schedule_fires_a_few_seconds_ahead_and_one_mail_arrives(
     assert process.stop() == 0
     assert len(inbox.messages) == 1
     assert b"leser@example.org" in inbox.messages[0]
-    assert ledger_rows(tmp_path / "out" / "state.sqlite") == [(fire.date().isoformat(), "done", 1)]
+    assert ledger_rows(tmp_path / "state" / "state.sqlite") == [
+        (fire.date().isoformat(), "done", 1)
+    ]
 
 
 def test_two_scheduler_processes_against_the_same_state_send_one_mail(
@@ -567,7 +635,7 @@ def test_two_scheduler_processes_against_the_same_state_send_one_mail(
         process.wait_for("next run")
     assert first.stop() == 0 and second.stop() == 0
     assert len(inbox.messages) == 1
-    assert ledger_rows(tmp_path / "out" / "state.sqlite") == [(today, "done", 1)]
+    assert ledger_rows(tmp_path / "state" / "state.sqlite") == [(today, "done", 1)]
     said = first.messages() + second.messages()
     assert sum(f"run of {today} done" in m for m in said) == 1
     assert sum("already done" in m for m in said) == 1

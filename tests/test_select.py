@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import itertools
 import tomllib
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from digest import editorial
 from digest.config import SelectConfig

@@ -1,143 +1,107 @@
-"""Specification of the key-point summarizer: whole sentences, in order, short, stable, clean."""
+"""Specification of the key points: every method a sumy summarizer, one call for any story."""
 
 from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sumy.summarizers._summarizer import AbstractSummarizer
 
-from digest import nlp
-from digest.errors import SummarizeError
-from digest.summarize import (
-    IN_PROCESS_LIMIT,
-    KeyPointSummarizer,
-    build_document,
-    is_clean_sentence,
-    key_points,
-    key_points_many,
-    story_key_points,
+from digest import nlp, pipeline
+from digest.config import DEFAULT_CONFIG, SummarizeConfig, load_config
+from digest.errors import ConfigError, SummarizeError
+from digest.summarize import METHODS, key_points, story_key_points, summarizer
+from digest.summary_document import build_document
+from digest.summary_rules import DEFAULT_WORD_BUDGET, Budget
+from digest.summary_scorer import KeyPointSummarizer
+from tests.conftest import (
+    ARTICLE,
+    ARTICLE_TITLE,
+    OTHER_TITLE,
+    OTHER_VERSION,
+    sentences_of,
+    words_of,
 )
 
-ARTICLE_TITLE = "Bundesregierung beschließt neue Hilfe für die Ukraine"
-ARTICLE = """\
-Die Bundesregierung hat am Mittwoch ein neues Hilfspaket für die Ukraine beschlossen. \
-Es umfasst Luftabwehrsysteme, Munition und Geld für den Wiederaufbau der Energieversorgung.
+FEEDS = Path(__file__).parent / "data" / "feeds"
 
-Von Anna Beispiel
-
-Verteidigungsminister Klaus Muster sagte in Berlin, die Ukraine brauche vor dem Winter \
-vor allem Schutz \
-gegen Angriffe auf ihre Kraftwerke. Die Lieferungen sollen noch in diesem Jahr beginnen. \
-Was bedeutet das für den Haushalt?
-
-Foto: Archivbild einer Flugabwehrstellung
-
-Die Opposition kritisierte, das Paket komme zu spät und sei zu klein. \
-Der Haushaltsausschuss des Bundestages muss den Mitteln noch zustimmen. \
-Die Abstimmung ist für die kommende Woche angesetzt. \
-Beobachter erwarten eine breite Mehrheit für das Hilfspaket im Ausschuss.
-
-Die Ukraine hatte in den vergangenen Wochen wiederholt um zusätzliche Luftabwehr gebeten. \
-Russland greift seit Monaten gezielt die Energieinfrastruktur des Landes an. \
-Millionen Menschen waren zeitweise ohne Strom und Heizung. \
-Die Vereinten Nationen warnen vor einer humanitären Krise im Winter.
-"""
+# --- one interface: sumy summarizers --------------------------------------------------------
 
 
-def sentences_of(text: str) -> list[str]:
-    return [s.strip() for s in nlp.split_sentences(text) if s.strip()]
+def test_every_method_is_a_sumy_summarizer_built_once() -> None:
+    for method in METHODS:
+        assert isinstance(summarizer(method), AbstractSummarizer)
+        assert summarizer(method) is summarizer(method)
+    assert isinstance(summarizer(), KeyPointSummarizer)
 
 
-def test_key_points_are_whole_sentences_of_the_article() -> None:
-    points = key_points(ARTICLE, title=ARTICLE_TITLE)
+def test_key_points_are_what_the_sumy_summarizer_returns_for_the_document() -> None:
+    document = build_document([(ARTICLE_TITLE, ARTICLE)])
+    budget = Budget(document, points=4, words=DEFAULT_WORD_BUDGET)
+    chosen = summarizer()(document, budget)
+    assert [str(s) for s in chosen] == key_points(ARTICLE, title=ARTICLE_TITLE)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_method_gives_whole_clean_sentences_in_order_within_the_limits(
+    method: str,
+) -> None:
+    points = key_points(ARTICLE, title=ARTICLE_TITLE, method=method)
     sentences = sentences_of(ARTICLE)
-    assert points and all(point in sentences for point in points)
+    assert 1 <= len(points) <= 4
+    assert all(point in sentences for point in points)
+    assert [sentences.index(p) for p in points] == sorted(sentences.index(p) for p in points)
+    assert words_of(points) <= DEFAULT_WORD_BUDGET
+    assert not any(nlp.opens_with_back_reference(p) for p in points)
 
 
-def test_key_points_keep_article_order() -> None:
-    points = key_points(ARTICLE, title=ARTICLE_TITLE)
-    positions = [ARTICLE.index(point) for point in points]
-    assert positions == sorted(positions)
+def test_an_unknown_method_raises_summarize_error_naming_the_known_ones() -> None:
+    with pytest.raises(SummarizeError, match="lexrank"):
+        key_points(ARTICLE, method="bart")
 
 
-def test_an_article_with_enough_sentences_gives_two_to_four_points() -> None:
-    assert 2 <= len(key_points(ARTICLE, title=ARTICLE_TITLE, max_points=4)) <= 4
+def test_an_unknown_method_in_the_config_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"summarize\.method"):
+        SummarizeConfig(method="bart")
 
 
-def test_max_points_caps_the_number_of_points() -> None:
-    assert len(key_points(ARTICLE, max_points=1)) == 1
+def test_the_sample_config_uses_our_method_with_sixty_words() -> None:
+    config = load_config(DEFAULT_CONFIG).summarize
+    assert (config.method, config.word_budget) == ("keypoints", 60)
 
 
-def test_key_points_stay_within_the_word_budget() -> None:
-    for budget in (25, 40, 80):
-        points = key_points(ARTICLE, title=ARTICLE_TITLE, word_budget=budget)
-        assert sum(len(nlp.words(p)) for p in points) <= budget
+# --- stories of several outlets -------------------------------------------------------------
 
 
-def test_a_budget_smaller_than_any_sentence_still_gives_one_whole_sentence() -> None:
-    points = key_points(ARTICLE, word_budget=3)
-    assert len(points) == 1 and points[0] in sentences_of(ARTICLE)
-
-
-def test_key_points_are_stable_across_runs() -> None:
-    assert key_points(ARTICLE, title=ARTICLE_TITLE) == key_points(ARTICLE, title=ARTICLE_TITLE)
-
-
-def test_bylines_captions_and_reader_questions_are_never_key_points() -> None:
-    points = key_points(ARTICLE, title=ARTICLE_TITLE, max_points=4, word_budget=500)
-    assert not any(p.startswith(("Von Anna", "Foto:")) or p.endswith("?") for p in points)
-
-
-def test_the_lead_sentence_that_matches_the_title_is_chosen() -> None:
-    points = key_points(ARTICLE, title=ARTICLE_TITLE)
-    assert (
-        points[0]
-        == "Die Bundesregierung hat am Mittwoch ein neues Hilfspaket für die Ukraine beschlossen."
+def test_story_key_points_never_repeat_a_sentence_across_versions() -> None:
+    points = story_key_points(
+        [(ARTICLE_TITLE, ARTICLE), (OTHER_TITLE, OTHER_VERSION)], word_budget=500
     )
+    assert len(points) == len(set(points))
+    shared = "Die Bundesregierung hat am Mittwoch ein neues Hilfspaket für die Ukraine beschlossen."
+    assert points.count(shared) <= 1
+    all_sentences = sentences_of(ARTICLE) + sentences_of(OTHER_VERSION)
+    assert all(point in all_sentences for point in points)
 
 
-@pytest.mark.parametrize(
-    "sentence",
-    [
-        "Von Anna Beispiel",
-        "(dpa/AFP)",
-        "Foto: Archivbild einer Flugabwehrstellung in der Nähe von Kiew.",
-        "Was bedeutet das neue Hilfspaket eigentlich für den Haushalt?",
-        "Lesen Sie auch unseren Kommentar zum neuen Hilfspaket der Bundesregierung.",
-        "„Wir werden die Ukraine unterstützen, solange es nötig ist, versprochen“, sagte er.",
-        "Die Lage bleibt angespannt.",
-    ],
-)
-def test_sentence_cleaning_drops_what_is_not_a_key_point(sentence: str) -> None:
-    assert not is_clean_sentence(sentence, len(nlp.words(sentence)))
+@pytest.mark.parametrize("method", ["keypoints", "lexrank"])
+def test_a_story_goes_through_the_same_summarizer_as_one_article(method: str) -> None:
+    points = story_key_points([(ARTICLE_TITLE, ARTICLE), (None, OTHER_VERSION)], method=method)
+    all_sentences = sentences_of(ARTICLE) + sentences_of(OTHER_VERSION)
+    assert points and all(point in all_sentences for point in points)
+    assert words_of(points) <= DEFAULT_WORD_BUDGET
 
 
-def test_sentence_cleaning_keeps_an_ordinary_news_sentence() -> None:
-    sentence = "Der Haushaltsausschuss des Bundestages muss den Mitteln noch zustimmen."
-    assert is_clean_sentence(sentence, len(nlp.words(sentence)))
+def test_story_without_text_raises_summarize_error() -> None:
+    with pytest.raises(SummarizeError):
+        story_key_points([("Titel", "  "), (None, "")])
 
 
-def test_a_sentence_repeated_as_a_pull_quote_is_chosen_at_most_once() -> None:
-    repeated = "Die Lieferungen sollen noch in diesem Jahr beginnen, sagte der Minister in Berlin."
-    text = f"{repeated}\n\n{ARTICLE}\n\n{repeated}"
-    points = key_points(text, max_points=4, word_budget=500)
-    assert points.count(repeated) <= 1
-
-
-def test_the_sumy_summarizer_picks_the_same_sentences_as_key_points() -> None:
-    document = build_document(ARTICLE, title=ARTICLE_TITLE)
-    chosen = KeyPointSummarizer("de")(document, 2)  # a short article: key_points also takes 2
-    assert [str(s) for s in chosen] == key_points(ARTICLE, title=ARTICLE_TITLE, max_points=4)
-
-
-def test_a_text_of_one_sentence_yields_that_sentence() -> None:
-    assert key_points("Die NATO verlegt Truppen nach Litauen.") == [
-        "Die NATO verlegt Truppen nach Litauen."
-    ]
-
-
-def test_a_single_question_is_still_returned_rather_than_nothing() -> None:
-    assert key_points("Wer schützt Europa?") == ["Wer schützt Europa?"]
+# --- bad input: clear results or clear errors, in bounded time -------------------------------
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\n\t "])
@@ -149,6 +113,11 @@ def test_an_empty_text_raises_summarize_error(text: str) -> None:
 def test_an_unsupported_language_raises_summarize_error() -> None:
     with pytest.raises(SummarizeError, match="language"):
         key_points(ARTICLE, language="xx")
+
+
+def test_a_text_of_one_word_or_one_question_is_returned_whole() -> None:
+    assert key_points("Krieg") == ["Krieg"]
+    assert key_points("Wer schützt Europa?") == ["Wer schützt Europa?"]
 
 
 def test_english_articles_are_summarised_with_english_resources() -> None:
@@ -163,14 +132,26 @@ def test_english_articles_are_summarised_with_english_resources() -> None:
 
 
 GERMAN_VOCABULARY = (
-    "Die der das Regierung Bundeswehr NATO sagte am Montag in Berlin Straße Größe Übung "
-    "„Wir“ – z. B. Nr. 3 1.000 Euro ? ! . , : ; ( ) dpa Foto: Von"
+    "Die der das Regierung Bundeswehr NATO sagte am Montag in Berlin Straße Größe Übung Er "
+    "Dabei „Wir“ – z. B. Nr. 3 1.000 Euro ? ! . , : ; ( ) dpa Foto: Von - * 1."
 )
 GERMAN_WORDS = st.sampled_from(GERMAN_VOCABULARY.split(" "))
 GERMAN_ISH_TEXT = st.lists(
     st.one_of(GERMAN_WORDS, st.text(max_size=6), st.sampled_from([". ", "\n\n", "? ", "\n"])),
     max_size=80,
 ).map(" ".join)
+BOUNDED = settings(
+    max_examples=60, deadline=timedelta(seconds=3), suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+def _assert_whole_sentences_in_order(text: str, points: list[str]) -> None:
+    assert 1 <= len(points) <= 4
+    cursor = 0
+    for point in points:  # each point is a piece of the text found after the previous one
+        found = text.find(point, cursor)
+        assert point.strip() and found >= 0
+        cursor = found + len(point)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -182,86 +163,60 @@ def test_german_ish_text_gives_whole_sentences_or_summarize_error(
         points = key_points(text, title=title)
     except SummarizeError:
         return
-    assert 1 <= len(points) <= 3
-    cursor = 0
-    for point in points:  # each point is a piece of the text found after the previous one
-        found = text.find(point, cursor)
-        assert point.strip() and found >= 0
-        cursor = found + len(point)
+    _assert_whole_sentences_in_order(text, points)
 
 
-OTHER_VERSION = """\
-Berlin schickt der Ukraine weitere Luftabwehrsysteme und Munition. \
-Die Bundesregierung hat am Mittwoch ein neues Hilfspaket für die Ukraine beschlossen. \
-Der Haushaltsausschuss muss noch zustimmen, die Abstimmung ist für nächste Woche geplant. \
-Kiew hatte seit Wochen um mehr Schutz für seine Kraftwerke gebeten.
-"""
+@BOUNDED
+@given(words=st.lists(GERMAN_WORDS.filter(str.isalpha), min_size=1, max_size=3000))
+def test_a_text_without_punctuation_gives_itself_or_a_line_of_it(words: list[str]) -> None:
+    text = " ".join(words)
+    _assert_whole_sentences_in_order(text, key_points(text))
 
 
-def test_story_key_points_never_repeat_a_sentence_across_versions() -> None:
-    points = story_key_points(
-        [(ARTICLE_TITLE, ARTICLE), ("Mehr Luftabwehr für Kiew", OTHER_VERSION)]
+@BOUNDED
+@given(
+    items=st.lists(st.lists(GERMAN_WORDS, min_size=1, max_size=8).map(" ".join), min_size=1),
+    bullet=st.sampled_from(["- ", "* ", "• ", "1. ", ""]),
+)
+def test_a_text_that_is_only_a_list_gives_whole_items(items: list[str], bullet: str) -> None:
+    text = "\n".join(bullet + item for item in items)
+    try:
+        points = key_points(text)
+    except SummarizeError:
+        assert not "".join(items).strip(" -*•")
+        return
+    _assert_whole_sentences_in_order(text, points)
+
+
+@settings(max_examples=5, deadline=timedelta(seconds=10))
+@given(count=st.integers(min_value=1000, max_value=5000), method=st.sampled_from(["keypoints"]))
+def test_thousands_of_sentences_are_summarised_in_bounded_time(count: int, method: str) -> None:
+    sentences = sentences_of(ARTICLE)
+    text = " ".join(sentences[i % len(sentences)] + f" Punkt {i}." for i in range(count))
+    points = key_points(text, method=method)
+    assert 1 <= len(points) <= 4 and words_of(points) <= DEFAULT_WORD_BUDGET
+
+
+# --- the pipeline's key points --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["keypoints", "lexrank"])
+def test_an_edition_built_with_a_method_has_whole_sentences_of_its_articles(
+    tmp_path: Path, method: str
+) -> None:
+    base = load_config(DEFAULT_CONFIG)
+    config = dataclasses.replace(
+        base,
+        feeds=FEEDS / "list.toml",
+        out_dir=tmp_path / "out",
+        select=dataclasses.replace(base.select, threshold=0.0, max_total=100, max_per_section=100),
+        summarize=dataclasses.replace(base.summarize, method=method),
     )
-    assert len(points) == len(set(points))
-    shared = "Die Bundesregierung hat am Mittwoch ein neues Hilfspaket für die Ukraine beschlossen."
-    assert points.count(shared) == 1
-
-
-def test_story_key_points_skip_near_duplicates_from_other_versions() -> None:
-    near_copy = (
-        "Am Mittwoch hat die Bundesregierung ein neues Hilfspaket für die Ukraine beschlossen."
-    )
-    other = OTHER_VERSION.replace(
-        "Die Bundesregierung hat am Mittwoch ein neues Hilfspaket für die Ukraine beschlossen.",
-        near_copy,
-    )
-    points = story_key_points(
-        [(ARTICLE_TITLE, ARTICLE), (None, other)], max_points=4, word_budget=500
-    )
-    lead_sentence = (
-        "Die Bundesregierung hat am Mittwoch ein neues Hilfspaket für die Ukraine beschlossen."
-    )
-    assert not (lead_sentence in points and near_copy in points)
-
-
-def test_story_key_points_draw_from_every_version_when_they_add_facts() -> None:
-    points = story_key_points(
-        [(ARTICLE_TITLE, ARTICLE), ("Mehr Luftabwehr für Kiew", OTHER_VERSION)],
-        max_points=4,
-        word_budget=500,
-    )
-    all_sentences = sentences_of(ARTICLE) + sentences_of(OTHER_VERSION)
-    assert all(point in all_sentences for point in points)
-    assert any(point in sentences_of(OTHER_VERSION) and point not in ARTICLE for point in points)
-
-
-def test_story_without_text_raises_summarize_error() -> None:
-    with pytest.raises(SummarizeError):
-        story_key_points([("Titel", "  "), (None, "")])
-
-
-def _articles(count: int) -> list[tuple[str | None, str]]:
-    paragraphs = ARTICLE.split("\n\n")
-    return [
-        (
-            f"Meldung {n}",
-            "\n\n".join(paragraphs[n % len(paragraphs) :] + paragraphs[: n % len(paragraphs)]),
-        )
-        for n in range(count)
-    ]
-
-
-def test_the_process_pool_gives_the_same_results_as_one_process() -> None:
-    items = [*_articles(IN_PROCESS_LIMIT + 8), (None, "   ")]
-    single = key_points_many(items, processes=1)
-    pooled = key_points_many(items, processes=2)
-    assert [str(r) if isinstance(r, SummarizeError) else r for r in single] == [
-        str(r) if isinstance(r, SummarizeError) else r for r in pooled
-    ]
-    assert isinstance(pooled[-1], SummarizeError)
-    assert pooled[0] == key_points(items[0][1], title=items[0][0])
-
-
-def test_a_few_articles_are_summarised_in_process_in_input_order() -> None:
-    items = _articles(3)
-    assert key_points_many(items) == [key_points(text, title=title) for title, text in items]
+    now = datetime(2026, 11, 29, 5, 0, tzinfo=UTC)
+    result = pipeline.build(config, day=date(2026, 11, 29), now=now)
+    stories = result.digest.stories
+    assert stories and all(story.key_points for story in stories)
+    for story in stories:
+        sentences = {s for article in story.articles for s in sentences_of(article.text)}
+        assert all(point in sentences for point in story.key_points), story.lead.title
+        assert words_of(list(story.key_points)) <= DEFAULT_WORD_BUDGET
