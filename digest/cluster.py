@@ -21,8 +21,6 @@ from digest.relevance import Lexicon, Topics, load_topics, stem
 SHINGLE_SIZE = 3
 NUM_PERM = 64
 COPY_JACCARD = 0.5
-# A rare term occurs in at most this share of the articles (and at least in 3).
-RARE_SHARE = 0.01
 # Candidate pairs: those sharing one of their strongest, not too common terms.
 SIGNATURE_TERMS = 20
 MAX_POSTING = 100
@@ -151,8 +149,11 @@ def term_frequencies(
 _CAPITALISED = re.compile(r"\b[A-ZÄÖÜ][\w-]+")
 
 
-def _named(
-    title: str, language: str, lexicon: Lexicon | None, ignored: frozenset[str]
+def title_names(
+    title: str,
+    language: str,
+    lexicon: Lexicon | None,
+    ignored: frozenset[str] = frozenset(),
 ) -> frozenset[str]:
     """Stems of the title's capitalised words that are neither function, calendar nor topic
     words: the names, places and things of one event ("Magdeburg", "Weihnachtsmarkt"), not
@@ -166,6 +167,7 @@ def _named(
             or word in ignored
             or nlp.is_calendar_word(word)
             or (lexicon is not None and lexicon.match_word(word) is not None)
+            or stem(word, language) in ignored
         ):
             continue
         named.add(stem(word, language))
@@ -194,6 +196,7 @@ class Pairs:
     pairs: tuple[tuple[int, int], ...]
     features: tuple[dict[str, float], ...]
     copies: tuple[tuple[int, int, float], ...]  # agency copies: (first, second, Jaccard)
+    vectors: tuple[dict[str, float], ...]  # each article's unit TF-IDF vector
 
 
 def measure(
@@ -201,41 +204,32 @@ def measure(
     topics: Topics | None = None,
     *,
     title_only: frozenset[int] = frozenset(),
+    common: frozenset[str] = frozenset(),
 ) -> Pairs:
     """Candidate pairs (sharing one of their strongest terms, at most MAX_GAP apart) and their
     features; never all pairs. An article is compared by its title and lead (nlp.lead), where
     reports of an event name it, so a full text and a teaser are measured alike; those in
     `title_only` (live blogs, tickers) by their titles alone. `topics` (default: the packaged
-    topics.toml) marks the topic words, which weigh half in the event similarity."""
+    topics.toml) marks the topic words, which weigh half in the similarity; `common`
+    (stems) are the everyday words of titles, which name no event."""
     topics = topics if topics is not None else load_topics()
     known = _known_stems(articles)
     ignored = _boilerplate(articles)
     bodies = ["" if i in title_only else nlp.lead(a.text) for i, a in enumerate(articles)]
-    texts = [
-        term_frequencies(body, a.language, known, ignored=ignored[a.source])
-        for body, a in zip(bodies, articles, strict=True)
-    ]
     titles = [
-        term_frequencies(a.title, a.language, known, ignored=ignored[a.source]) for a in articles
+        term_frequencies(a.title, a.language, known, topics, ignored[a.source]) for a in articles
     ]
     vectors, idf = _tfidf(
-        [_plus(text, title, 2.0) for text, title in zip(texts, titles, strict=True)]
-    )
-    event_vectors, _ = _tfidf(
         [
-            _plus(
-                term_frequencies(body, a.language, known, topics, ignored[a.source]),
-                term_frequencies(a.title, a.language, known, topics, ignored[a.source]),
-                2.0,
-            )
-            for body, a in zip(bodies, articles, strict=True)
+            _plus(term_frequencies(body, a.language, known, topics, ignored[a.source]), title, 2.0)
+            for body, a, title in zip(bodies, articles, titles, strict=True)
         ]
     )
     title_vectors = [_weighted(t, idf) for t in titles]
     lexicon = topics.relevance.get("de")
-    event_titles = [_named(a.title, a.language, lexicon, ignored[a.source]) for a in articles]
-    rare = _idf_of(max(3, int(RARE_SHARE * len(articles))), len(articles))
-    top_idf = max(idf.values(), default=1.0)
+    names = [
+        title_names(a.title, a.language, lexicon, ignored[a.source] | common) for a in articles
+    ]
     short = [i in title_only or _is_short(a) for i, a in enumerate(articles)]
     pairs = tuple(
         (first, second)
@@ -245,12 +239,8 @@ def measure(
     features = tuple(
         pair_features(
             vectors=(vectors[i], vectors[j]),
-            events=(event_vectors[i], event_vectors[j]),
             titles=(title_vectors[i], title_vectors[j]),
-            event_titles=(event_titles[i], event_titles[j]),
-            idf=idf,
-            rare=rare,
-            top_idf=top_idf,
+            names=(names[i], names[j]),
             same_source=articles[i].source == articles[j].source,
             short=short[i] + short[j],
             tickers=(i in title_only) + (j in title_only),
@@ -262,17 +252,13 @@ def measure(
         for i, j, jaccard in _copy_pairs(_minhashes(articles, bodies))
         if _close_in_time(articles[i], articles[j])
     )
-    return Pairs(pairs=pairs, features=features, copies=copies)
+    return Pairs(pairs=pairs, features=features, copies=copies, vectors=tuple(vectors))
 
 
 PAIR_FEATURES = (
     "cosine",
-    "event_cosine",
     "title_cosine",
-    "shared_rare",
-    "shared_title_terms",
     "shared_title_names",
-    "rarest_shared_title_term",
     "same_source",
     "short_items",
     "tickers",
@@ -282,30 +268,20 @@ PAIR_FEATURES = (
 def pair_features(
     *,
     vectors: tuple[dict[str, float], dict[str, float]],
-    events: tuple[dict[str, float], dict[str, float]],
     titles: tuple[dict[str, float], dict[str, float]],
-    event_titles: tuple[frozenset[str], frozenset[str]],
-    idf: dict[str, float],
-    rare: float,
-    top_idf: float,
+    names: tuple[frozenset[str], frozenset[str]],
     same_source: bool,
     short: int,
     tickers: int,
 ) -> dict[str, float]:
-    """What the story model reads of two articles: how alike their words, events and titles
-    are, how many rare terms, title terms and title names (see _named) they share, whether
-    one outlet wrote both and whether they are teasers or tickers. Time only decides which pairs are
-    compared (at most MAX_GAP apart)."""
-    shared = set(vectors[0]) & set(vectors[1])
-    shared_title = set(titles[0]) & set(titles[1])
+    """What the story model reads of two articles: how alike their words (title and lead) and
+    their titles are, how many title names (see title_names) they share, whether one outlet
+    wrote both and whether they are teasers or tickers. Time only decides which pairs are compared
+    (at most MAX_GAP apart)."""
     return {
         "cosine": _cosine(*vectors),
-        "event_cosine": _cosine(*events),
         "title_cosine": _cosine(*titles),
-        "shared_rare": math.log1p(sum(1 for t in shared if idf.get(t, 0.0) >= rare)),
-        "shared_title_terms": math.log1p(len(shared_title)),
-        "shared_title_names": math.log1p(len(event_titles[0] & event_titles[1])),
-        "rarest_shared_title_term": max((idf[t] for t in shared_title), default=0.0) / top_idf,
+        "shared_title_names": math.log1p(len(names[0] & names[1])),
         "same_source": float(same_source),
         "short_items": float(short),
         "tickers": float(tickers),
@@ -319,39 +295,44 @@ def cluster(
     topics: Topics | None = None,
     *,
     title_only: frozenset[int] = frozenset(),
+    common: frozenset[str] = frozenset(),
 ) -> Clustering:
     """Stories: agency copies always merge; other candidate pairs are scored by the fitted
-    `story` model, and two stories merge, most probable pair first, when the mean probability
-    over all pairs between them (0 for a pair that shares no strong term) reaches `link`.
-    Averaging over the whole stories, not one pair, keeps A~B and B~C from chaining unrelated
-    A and C, so one busy topic cannot swallow a day's news."""
-    measured = measure(articles, topics, title_only=title_only)
+    `story` model, and a pair at its threshold merges the two stories, most probable pair
+    first, when the stories as wholes are alike too: the cosine of their centroids reaches
+    `link`. Without that check A~B and B~C chain unrelated
+    A and C, and one busy topic swallows a day's news; with it, a big event told from many
+    angles (the terms many of its reports share weigh most in its centroid) still gathers
+    its reports."""
+    measured = measure(articles, topics, title_only=title_only, common=common)
     probability = {
         pair: story.probability(found)
         for pair, found in zip(measured.pairs, measured.features, strict=True)
     }
-    return link_stories(len(articles), probability, measured.copies, story.threshold, link)
+    return link_stories(measured, probability, story.threshold, link)
 
 
 def link_stories(
-    count: int,
+    measured: Pairs,
     probability: dict[tuple[int, int], float],
-    copies: Sequence[tuple[int, int, float]],
     threshold: float,
     link: float,
 ) -> Clustering:
-    """Average-linkage grouping over scored pairs (see cluster)."""
+    """Grouping over scored pairs, checked on story centroids (see cluster)."""
+    count = len(measured.vectors)
     parents = list(range(count))
-    members: dict[int, list[int]] = {i: [i] for i in range(count)}
+    centroids = {i: dict(v) for i, v in enumerate(measured.vectors)}
     links: list[Link] = []
 
     def join(first: int, second: int) -> None:
         root_a, root_b = _find(parents, first), _find(parents, second)
         keep, gone = min(root_a, root_b), max(root_a, root_b)
         parents[gone] = keep
-        members[keep].extend(members.pop(gone))
+        merged = centroids[keep]
+        for term, weight in centroids.pop(gone).items():
+            merged[term] = merged.get(term, 0.0) + weight
 
-    for first, second, jaccard in copies:
+    for first, second, jaccard in measured.copies:
         if _find(parents, first) != _find(parents, second):
             join(first, second)
             links.append(Link(first, second, "Agenturkopie", round(jaccard, 3)))
@@ -362,18 +343,18 @@ def link_stories(
         root_a, root_b = _find(parents, first), _find(parents, second)
         if root_a == root_b:
             continue
-        between = [
-            probability.get((min(a, b), max(a, b)), 0.0)
-            for a in members[root_a]
-            for b in members[root_b]
-        ]
-        if sum(between) / len(between) >= link:
+        if _cosine(_unit(centroids[root_a]), _unit(centroids[root_b])) >= link:
             join(first, second)
             links.append(Link(first, second, "gleiches Ereignis", round(p, 3)))
     groups: dict[int, list[int]] = {}
     for index in range(count):
         groups.setdefault(_find(parents, index), []).append(index)
     return Clustering(groups=tuple(tuple(g) for g in groups.values()), links=tuple(links))
+
+
+def _unit(vector: dict[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(w * w for w in vector.values())) or 1.0
+    return {term: w / norm for term, w in vector.items()}
 
 
 def _is_short(article: Article) -> bool:

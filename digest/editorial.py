@@ -180,7 +180,8 @@ class EditorialModel:
     series: BinaryModel
     section: MultinomialModel
     story: BinaryModel
-    story_link: float  # the mean pair probability at which two stories merge
+    story_link: float  # the centroid cosine at which two stories merge
+    story_common: frozenset[str]  # everyday title words (stems), which name no event
     source: str  # a digest of the file, for the edition fingerprint
 
 
@@ -212,6 +213,7 @@ def model_from_data(data: Mapping, *, source: str = "") -> EditorialModel:
         section=multinomial_from_data(data["section"]),
         story=binary_from_data(data["story"]),
         story_link=float(data["story"]["link"]),
+        story_common=frozenset(str(w) for w in data["story"]["common_title_words"]),
         source=source,
     )
 

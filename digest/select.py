@@ -82,6 +82,7 @@ def select(
         model.story_link,
         topics,
         title_only=frozenset(k for k, a in enumerate(chosen) if is_ticker(a)),
+        common=model.story_common,
     )
     candidates = [
         _candidate(number, tuple(on_topic[k] for k in group), articles, judgements, model, now)

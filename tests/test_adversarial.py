@@ -58,7 +58,7 @@ EXECUTABLE_ELEMENTS = (
 def config_for(tmp_path: Path, feeds: Path) -> Config:
     """The project's defaults writing to tmp_path, keeping every article (no relevance cut)."""
     base = load_config(DEFAULT_CONFIG)
-    select = dataclasses.replace(base.select, threshold=0.0, max_total=100, max_per_section=100)
+    select = dataclasses.replace(base.select, max_total=100, max_per_section=100)
     return dataclasses.replace(
         base,
         feeds=feeds,

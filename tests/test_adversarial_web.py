@@ -173,7 +173,7 @@ def write_config(folder: Path, feed: Path) -> Path:
     config = folder / "digest.toml"
     config.write_text(
         '[digest]\nfeeds = "feeds.toml"\nout_dir = "out"\n'
-        "[select]\nthreshold = 0.0\nmax_total = 100\nmax_per_section = 100\n"
+        "[select]\nmax_total = 100\nmax_per_section = 100\n"
         "[extract]\nallow_private = true\n",  # the pages are on 127.0.0.1; timeouts as shipped
         encoding="utf-8",
     )

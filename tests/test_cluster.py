@@ -58,6 +58,8 @@ def test_stories_of_the_labelled_articles_pairwise_precision_and_recall() -> Non
     hits = len(predicted & expected)
     precision, recall = hits / max(len(predicted), 1), hits / max(len(expected), 1)
     print(f"clustering pairwise precision {precision:.3f} recall {recall:.3f}")
+    # Merging is cautious (see cluster.cluster): different events merged would mislead a reader,
+    # reports left apart only cost space.
     assert precision >= 0.9
     assert recall >= 0.8
 
@@ -97,7 +99,7 @@ def test_dates_weekdays_numbers_and_feed_boilerplate_never_link_two_reports() ->
     )
     found = measure([first, second])
     assert not found.copies
-    assert all(f["shared_rare"] == 0 and f["shared_title_terms"] == 0 for f in found.features)
+    assert all(f["shared_title_names"] == 0 and f["cosine"] < 0.1 for f in found.features)
     assert len(cluster([first, second]).groups) == 2
 
 
@@ -118,18 +120,23 @@ def test_a_live_blog_is_compared_by_its_title_alone() -> None:
     )
     with_text = measure([attack, ticker]).features
     by_title = measure([attack, ticker], title_only=frozenset({1})).features
-    assert with_text and with_text[0]["cosine"] > 0.3
-    assert not by_title or by_title[0]["cosine"] < 0.1
+    assert with_text and with_text[0]["cosine"] > 0.15
+    assert not by_title or by_title[0]["cosine"] < with_text[0]["cosine"] / 2
     assert len(cluster([attack, ticker], title_only=frozenset({1})).groups) == 2
 
 
-def test_average_linkage_does_not_chain_unrelated_reports_through_a_middle_one() -> None:
-    # 0~1 and 1~2 are likely one event, 0 and 2 share nothing: 2 may not join 0 and 1.
-    probability = {(0, 1): 0.95, (1, 2): 0.6}
-    groups = link_stories(3, probability, (), threshold=0.5, link=0.5).groups
+def test_a_likely_pair_does_not_chain_unrelated_stories_through_a_middle_report() -> None:
+    # 0~1 and 1~2 look like one event pairwise, but 2 shares nothing with 0: once 0 and 1 are
+    # a story, its centroid is too unlike 2 for 2 to join.
+    vectors = ({"a": 1.0}, {"a": 0.8, "b": 0.6}, {"b": 1.0})
+    measured = clustering.Pairs(
+        pairs=((0, 1), (1, 2)), features=({}, {}), copies=(), vectors=vectors
+    )
+    probability = {(0, 1): 0.95, (1, 2): 0.9}
+    groups = link_stories(measured, probability, threshold=0.5, link=0.7).groups
     assert sorted(map(sorted, groups)) == [[0, 1], [2]]
-    joined = link_stories(3, {(0, 1): 0.95, (1, 2): 0.9, (0, 2): 0.4}, (), 0.5, 0.5).groups
-    assert sorted(map(sorted, joined)) == [[0, 1, 2]]
+    loose = link_stories(measured, probability, threshold=0.5, link=0.3).groups
+    assert sorted(map(sorted, loose)) == [[0, 1, 2]]
 
 
 def test_compound_parts_split_at_linking_s_and_at_known_heads() -> None:

@@ -116,7 +116,7 @@ def built(
         base,
         feeds=feeds,
         out_dir=tmp_path / "out",
-        select=dataclasses.replace(base.select, threshold=0.0),
+        select=base.select,
         extract=dataclasses.replace(base.extract, min_words=1),
     )
 

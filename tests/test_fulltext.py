@@ -74,7 +74,7 @@ def config_for(
     )
     base = load_config(DEFAULT_CONFIG)
     # Keep every article, so that each one can be checked.
-    select = dataclasses.replace(base.select, threshold=0.0, max_total=100, max_per_section=100)
+    select = dataclasses.replace(base.select, max_total=100, max_per_section=100)
     return dataclasses.replace(
         base,
         feeds=feeds,

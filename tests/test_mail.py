@@ -783,9 +783,6 @@ def frozen_setup(tmp_path: Path, port: int) -> tuple[Path, Path]:
 out_dir = "out"
 feeds = "feeds.toml"
 
-[select]
-threshold = 0.0
-
 [email]
 host = "127.0.0.1"
 port = {port}

@@ -30,7 +30,7 @@ NOW = datetime(2026, 11, 29, 5, 0, tzinfo=UTC)
 def config_for(tmp_path: Path, feeds: Path = DATA / "list.toml") -> Config:
     base = load_config(DEFAULT_CONFIG)
     # The test set is small and mixed: keep every article so that each one can be checked.
-    select = dataclasses.replace(base.select, threshold=0.0, max_total=100, max_per_section=100)
+    select = dataclasses.replace(base.select, max_total=100, max_per_section=100)
     return dataclasses.replace(
         base,
         feeds=feeds,

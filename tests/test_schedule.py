@@ -53,7 +53,7 @@ def at(day: date, hour: int, minute: int = 0) -> Callable[[], datetime]:
 
 def config_for(tmp_path: Path, feeds: Path = FEEDS / "list.toml") -> Config:
     base = load_config(DEFAULT_CONFIG)
-    select = dataclasses.replace(base.select, threshold=0.0)
+    select = base.select
     return dataclasses.replace(
         base,
         feeds=feeds,
@@ -352,9 +352,6 @@ def write_config(
 feeds = "{feeds}"
 out_dir = "out"
 timezone = "Europe/Berlin"
-
-[select]
-threshold = 0.0
 
 [schedule]
 time = "{run_at}"

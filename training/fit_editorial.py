@@ -48,6 +48,7 @@ RELEVANCE_C = 0.3
 SERIES_C = 1.0
 SECTION_C = 2.0
 STORY_C = 1.0
+COMMON_TITLE_STORIES = 10
 ONE_DAY = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
 EDGE_WEIGHT = 0.5  # edge items count half: a briefing may take them or leave them
 # Our own items weigh less than real feeds' in the relevance model: they widen what it knows
@@ -170,7 +171,24 @@ class StoryBatch:
     real: bool  # a real feed's items, not our own
 
 
-def story_batches(items: Sequence[corpus.Labelled], topics: Topics) -> list[StoryBatch]:
+def common_title_words(items: Sequence[corpus.Labelled], topics: Topics) -> list[str]:
+    """Stems of capitalised title words found in the titles of at least COMMON_TITLE_STORIES
+    different stories (an item without a story counts as one of its own): everyday words
+    ("Gespräche", "Regierung") that name no event, unlike "Magdeburg"."""
+    lexicon = topics.relevance.get("de")
+    stories: dict[str, set[str]] = {}
+    for item in items:
+        if item.article is None:
+            continue
+        key = item.story or f"{item.feed}:{item.n}"
+        for word in cluster.title_names(item.article.title, item.article.language, lexicon):
+            stories.setdefault(word, set()).add(key)
+    return sorted(w for w, keys in stories.items() if len(keys) >= COMMON_TITLE_STORIES)
+
+
+def story_batches(
+    items: Sequence[corpus.Labelled], topics: Topics, common: frozenset[str]
+) -> list[StoryBatch]:
     """One batch per edition a build would see (the news day's outlets together, every other
     feed or own file alone), of the articles labelled on topic."""
     editions: dict[str, dict[str, tuple[Article, str]]] = {}
@@ -194,7 +212,7 @@ def story_batches(items: Sequence[corpus.Labelled], topics: Topics) -> list[Stor
         batches.append(
             StoryBatch(
                 gold=tuple(story for _, story in members),
-                pairs=cluster.measure(articles, topics, title_only=tickers),
+                pairs=cluster.measure(articles, topics, title_only=tickers, common=common),
                 real=key not in own,
             )
         )
@@ -203,7 +221,8 @@ def story_batches(items: Sequence[corpus.Labelled], topics: Topics) -> list[Stor
 
 def fit_story(items: Sequence[corpus.Labelled], topics: Topics) -> dict[str, Any]:
     """The pair model (same event or not) and the linkage level that groups best."""
-    batches = story_batches(items, topics)
+    common = common_title_words(items, topics)
+    batches = story_batches(items, topics, frozenset(common))
     names = list(cluster.PAIR_FEATURES)
     rows, labels, groups = [], [], []
     for number, batch in enumerate(batches):
@@ -218,13 +237,8 @@ def fit_story(items: Sequence[corpus.Labelled], topics: Topics) -> dict[str, Any
 
     model = story_model().fit(matrix, truth)
     scores = _out_of_fold(story_model, matrix, truth, batch_of)
-    # As for the thresholds above: the linkage is judged on the real feeds' batches.
-    real = [b.real for b in batches] if any(b.real for b in batches) else [True] * len(batches)
-    chosen = np.array([real[n] for n in batch_of], dtype=bool)
-    threshold = _best_threshold(
-        scores[chosen], lambda picked: _f1(picked, truth[chosen].astype(bool))
-    )
-    link = _best_link(batches, scores, batch_of, threshold, real)
+    threshold = _best_threshold(scores, lambda picked: _f1(picked, truth.astype(bool)))
+    link = _best_grouping(batches, scores, batch_of, threshold)
     return {
         "bias": round(float(model.intercept_[0]), DIGITS),
         "weights": {
@@ -232,35 +246,32 @@ def fit_story(items: Sequence[corpus.Labelled], topics: Topics) -> dict[str, Any
         },
         "threshold": threshold,
         "link": link,
+        "common_title_words": common,
     }
 
 
-def _best_link(
-    batches: Sequence[StoryBatch],
-    scores: np.ndarray,
-    batch_of: np.ndarray,
-    threshold: float,
-    real: Sequence[bool],
+def _best_grouping(
+    batches: Sequence[StoryBatch], scores: np.ndarray, batch_of: np.ndarray, threshold: float
 ) -> float:
-    """The mean pair probability for merging two stories that gives the best B-cubed F1 over
-    the batches, with pair probabilities from models fitted without the batch's edition."""
-    grid = [round(t, 2) for t in np.arange(0.05, 0.96, 0.05)]
+    """The centroid level (see cluster.cluster) that groups best: B-cubed F1, item-weighted,
+    over the real feeds' batches, with pair probabilities from models fitted without the
+    batch's edition. As for the thresholds above, our own items train the pair model but do
+    not choose the level: written to tell events apart, they are no sample of a news day."""
+    real = [b for b in batches if b.real] or list(batches)
+    links = [round(t, 2) for t in np.arange(0.05, 0.61, 0.05)]
     quality = []
-    for link in grid:
+    for link in links:
         total = weight = 0.0
         for number, batch in enumerate(batches):
-            if not real[number]:
+            if batch not in real:
                 continue
-            pair_scores = scores[batch_of == number]
-            probability = dict(zip(batch.pairs.pairs, pair_scores, strict=True))
-            grouping = cluster.link_stories(
-                len(batch.gold), probability, batch.pairs.copies, threshold, link
-            )
+            probability = dict(zip(batch.pairs.pairs, scores[batch_of == number], strict=True))
+            grouping = cluster.link_stories(batch.pairs, probability, threshold, link)
             total += _bcubed_f1(grouping.groups, batch.gold) * len(batch.gold)
             weight += len(batch.gold)
         quality.append(total / weight if weight else 0.0)
     best = max(quality)
-    tied = [t for t, q in zip(grid, quality, strict=True) if q >= best - 1e-9]
+    tied = [link for link, q in zip(links, quality, strict=True) if q >= best - 1e-9]
     return tied[len(tied) // 2]
 
 
