@@ -8,7 +8,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import lxml.html
@@ -84,22 +84,28 @@ def parse_feed(
     # A local feed file has no URL of its own; its channel link is the natural base.
     feed_link = base_url or parsed.feed.get("link", "")
     entries = []
-    titles: set[str] = set()
+    told: set[tuple[str, str, str]] = set()
     repeated = 0
     for raw in parsed.entries[:MAX_ITEMS]:
         entry = _entry(raw, source=source, now=now, feed_link=feed_link)
         if entry is None:
             continue
-        # A feed telling one title again has nothing new to say under it (and a feed of one
-        # title repeated hundreds of times would otherwise make one giant story).
-        if entry.title.casefold() in titles:
+        # An item of one site repeating an earlier one's title and text says nothing new (and
+        # a feed of one item repeated hundreds of times would otherwise make one giant story).
+        said = (
+            urlsplit(entry.url).hostname or "",
+            entry.title.casefold(),
+            (entry.content or entry.summary).casefold(),
+        )
+        if said in told:
             repeated += 1
             continue
-        titles.add(entry.title.casefold())
+        told.add(said)
         entries.append(entry)
     if repeated:
         warnings.append(
-            f"{source.name}: {repeated} items repeat the title of an earlier item; kept the first"
+            f"{source.name}: {repeated} items repeat an earlier item's site, title and text;"
+            " kept the first"
         )
     item_count = max(item_count, len(parsed.entries))
     if item_count > MAX_ITEMS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -194,3 +195,20 @@ def sentences_of(text: str) -> list[str]:
 
 def words_of(points: Iterable[str]) -> int:
     return sum(nlp.word_count(p) for p in points)
+
+
+# --- an editorial model that keeps every article ---------------------------------------------
+
+
+def keep_everything_model(folder: Path) -> Path:
+    """The shipped editorial model with its relevance and series decisions replaced: every
+    article on topic, none a series item. For tests of fetching, pages, windows and mail,
+    whose articles need not read like security policy; `select.model` points at it."""
+    from digest.editorial import DEFAULT_MODEL
+
+    data = json.loads(DEFAULT_MODEL.read_text(encoding="utf-8"))
+    data["relevance"] = {"bias": 50.0, "weights": {}, "threshold": 0.5}
+    data["series"] = {"bias": -50.0, "weights": {}, "threshold": 0.5}
+    path = folder / "keep-everything.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path

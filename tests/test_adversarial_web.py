@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import Reply, Server
+from tests.conftest import Reply, Server, keep_everything_model
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = Path(__file__).parent / "data" / "pages"
@@ -174,6 +174,7 @@ def write_config(folder: Path, feed: Path) -> Path:
     config.write_text(
         '[digest]\nfeeds = "feeds.toml"\nout_dir = "out"\n'
         "[select]\nmax_total = 100\nmax_per_section = 100\n"
+        f'model = "{keep_everything_model(folder).as_posix()}"\n'
         "[extract]\nallow_private = true\n",  # the pages are on 127.0.0.1; timeouts as shipped
         encoding="utf-8",
     )

@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 from click.testing import CliRunner
-from conftest import Handler, Reply, Server
+from conftest import Handler, Reply, Server, keep_everything_model
 
 from digest import pipeline
 from digest.cli import main
@@ -74,7 +74,9 @@ def config_for(
     )
     base = load_config(DEFAULT_CONFIG)
     # Keep every article, so that each one can be checked.
-    select = dataclasses.replace(base.select, max_total=100, max_per_section=100)
+    select = dataclasses.replace(
+        base.select, max_total=100, max_per_section=100, model=keep_everything_model(tmp_path)
+    )
     return dataclasses.replace(
         base,
         feeds=feeds,
