@@ -38,6 +38,9 @@ from digest.models import (
 from digest.relevance import Topics
 
 RECENCY_HALF_LIFE_HOURS = 24.0
+# A story shows at most this many versions, lead included (a feed repeating one item
+# hundreds of times under new links must not make one giant story).
+MAX_STORY_VERSIONS = 12
 EXTRA_OUTLET_BONUS = 0.5
 
 
@@ -138,7 +141,7 @@ def _candidate(
     now: datetime,
 ) -> Candidate:
     ordered = tuple(sorted(group, key=lambda i: lead_order(articles[i]), reverse=True))
-    shown = tuple(i for i in ordered if not judgements[i].series)
+    shown = tuple(i for i in ordered if not judgements[i].series)[:MAX_STORY_VERSIONS]
     members = [articles[i] for i in ordered]
     relevance = max(judgements[i].relevance for i in ordered)
     section, _, reason = story_section(
@@ -224,6 +227,8 @@ def _considered(
                 fate += f" ({joined.get(index, 'zusammengeführt')})"
         elif judgement.series:
             fate = "Serien- oder Servicebeitrag, nie gezeigt"
+        elif candidate.number in place:
+            fate = f"weitere Fassung über der Höchstzahl je Story ({MAX_STORY_VERSIONS})"
         else:
             fate = cut.get(candidate.number, "nicht gezeigt")
         key = (not is_shown, place.get(candidate.number, len(place)), -judgement.relevance)

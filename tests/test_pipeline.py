@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from digest import pipeline
+from digest import pipeline, select
 from digest.config import DEFAULT_CONFIG, Config, load_config, load_feed_list
 from digest.errors import EditionSentError
 from digest.feeds import parse_feed
@@ -382,3 +382,53 @@ def test_the_fingerprint_hashes_the_topic_list_by_content_not_by_path(
     with caplog.at_level("INFO", logger="digest.pipeline"):
         pipeline.build(with_topics(second), day=DAY, now=NOW)
     assert "selection and key points kept" not in caplog.text
+
+
+# --- Feeds that try to swamp the edition ------------------------------------------------------
+
+
+def _swamping_feed(folder: Path, items: list[tuple[str, str]]) -> Path:
+    """A feed file of (title, teaser) items, each with a link of its own, and its feed list."""
+    body = "".join(
+        f"<item><title>{title}</title><link>https://flut.example/{n}</link>"
+        f"<pubDate>Sat, 28 Nov 2026 08:00:00 +0100</pubDate><description>{teaser}</description>"
+        "</item>"
+        for n, (title, teaser) in enumerate(items)
+    )
+    (folder / "flut.xml").write_text(
+        f'<rss version="2.0"><channel><title>Flut</title>{body}</channel></rss>', "utf-8"
+    )
+    listing = folder / "flut.toml"
+    listing.write_text('[[feeds]]\nname = "Flut"\nurl = "flut.xml"\n', "utf-8")
+    return listing
+
+
+def _shipped_model_config(tmp_path: Path, feeds: Path) -> Config:
+    return dataclasses.replace(config_for(tmp_path, feeds), select=Config().select)
+
+
+def test_a_feed_of_500_empty_items_gives_an_edition_and_a_clear_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    feeds = _swamping_feed(tmp_path, [("", "")] * 500)
+    with caplog.at_level("WARNING"):
+        result = pipeline.build(_shipped_model_config(tmp_path, feeds), day=DAY, now=NOW)
+    assert "no item had a title and an http(s) link" in caplog.text
+    assert result.digest.stories == ()
+    assert (tmp_path / "out" / DAY.isoformat() / "digest.html").is_file()
+
+
+def test_a_feed_of_one_title_repeated_500_times_gives_no_giant_story(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    title = "Anschlag auf Bahnstrecke: Ermittler suchen Täter"
+    same = [(title, "Die Bundespolizei ermittelt nach dem Anschlag auf die Strecke.")] * 250
+    varied = [(title, f"Meldung {n}: Die Ermittler prüfen weitere Spuren.") for n in range(250)]
+    with caplog.at_level("WARNING"):
+        result = pipeline.build(
+            _shipped_model_config(tmp_path, _swamping_feed(tmp_path, same + varied)),
+            day=DAY,
+            now=NOW,
+        )
+    assert "249 items repeat an earlier item's site, title and text" in caplog.text
+    assert all(len(story.articles) <= select.MAX_STORY_VERSIONS for story in result.digest.stories)
