@@ -184,7 +184,7 @@ def _known_stems(articles: Sequence[Article]) -> frozenset[str]:
     return frozenset(
         stem(w, a.language)
         for a in articles
-        for w in nlp.words(f"{a.title} {a.text}")
+        for w in nlp.words(f"{a.title} {nlp.lead(a.text)}")
         if len(w) >= MIN_HEAD and w.isalpha()
     )
 
@@ -376,7 +376,7 @@ def _boilerplate(articles: Sequence[Article]) -> dict[str, frozenset[str]]:
     """Per feed, the words most of its items share (see nlp.boilerplate)."""
     by_source: dict[str, list[set[str]]] = {}
     for article in articles:
-        by_source.setdefault(article.source, []).append(set(nlp.words(article.text)))
+        by_source.setdefault(article.source, []).append(set(nlp.words(nlp.lead(article.text))))
     return {source: nlp.boilerplate(texts) for source, texts in by_source.items()}
 
 

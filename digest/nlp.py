@@ -11,6 +11,7 @@ from nltk.stem.snowball import SnowballStemmer
 from sumy.utils import get_stop_words
 
 _WORD = re.compile(r"\w+(?:[-']\w+)*", re.UNICODE)
+_DIGIT = re.compile(r"\d")
 
 
 def _word_list(text: str) -> list[str]:
@@ -304,9 +305,10 @@ _CALENDAR = (
 )
 
 
+@functools.lru_cache(maxsize=200_000)
 def is_calendar_word(word: str) -> bool:
     """A number, a date or time, a weekday or month name (lower-cased word)."""
-    return word in _CALENDAR or any(c.isdigit() for c in word)
+    return word in _CALENDAR or _DIGIT.search(word) is not None
 
 
 # A word in this share of one feed's items (and in at least BOILERPLATE_ITEMS) is boilerplate.
