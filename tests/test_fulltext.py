@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from conftest import Handler, Reply, Server, keep_everything_model
 
 from digest import pipeline
+from digest import select as select_stage
 from digest.cli import main
 from digest.config import DEFAULT_CONFIG, Config, ExtractConfig, load_config
 from digest.extract import IN_PROCESS_LIMIT, ExtractedPage, Workers, full_article, needs_page
@@ -491,8 +492,10 @@ def test_a_small_batch_stays_in_this_process() -> None:
 
 
 def test_worker_processes_give_the_articles_of_one_process(
-    tmp_path: Path, http_server: StartServer
+    tmp_path: Path, http_server: StartServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The reports are alike and may be told as a few stories: let every version be shown.
+    monkeypatch.setattr(select_stage, "MAX_STORY_VERSIONS", 1000)
     teasers = IN_PROCESS_LIMIT + 8  # enough pages and teasers for the pool
     items = [(f"Bericht {n}", f"{{base}}/bericht/{n}", long_report(n)[0]) for n in range(teasers)]
     items += [
