@@ -24,7 +24,7 @@ TEST_FEEDS_WINDOW_HOURS = 7 * 24.0
 PROJECT_STATE = Path(__file__).resolve().parent.parent / "state"
 
 
-@pytest.fixture(autouse=True, scope="session")
+@pytest.fixture(autouse=True)
 def project_state_untouched() -> Iterator[None]:
     """No test may write the checkout's own state folder (the default beside digest.toml): a
     test's articles would turn up in the next `make run`."""
