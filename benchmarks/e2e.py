@@ -8,12 +8,16 @@ latency per request and ETags; a third of the feeds carry only a teaser, so thei
 are fetched and extracted too. Every build runs `digest build`
 in a child process (a cold state in a temporary folder), then once more with nothing new (warm).
 Wall time, CPU time and peak memory come from the operating system's accounting of that child; the
-per-stage seconds from the build's own stage log lines.
+per-stage seconds from the build's own stage log lines. A third build (warm again) runs under
+`python -X importtime`: the sum of its top-level imports is the build's import overhead. The
+edition line (sections, stories, key points and a hash of their titles, points and sources) shows
+whether two versions of the code build the same edition from the same feeds.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -207,9 +211,41 @@ def serve(routes: dict[str, bytes], latency: float, host: str) -> ThreadingHTTPS
     return server
 
 
-def run_build(workdir: Path, config: Path) -> dict[str, object]:
+IMPORT_LINE = re.compile(r"^import time:\s+\d+ \|\s+(\d+) \| (\S.*)$", re.MULTILINE)
+
+
+def import_seconds(log: str) -> float:
+    """The sum of the cumulative times of top-level imports in a `-X importtime` log."""
+    return sum(int(micros) for micros, name in IMPORT_LINE.findall(log) if name[0] != " ") / 1e6
+
+
+def edition_summary(out: Path) -> dict[str, object]:
+    """What the edition shows, without times, ports or anchors (which differ between runs)."""
+    (edition,) = sorted(out.glob("*/digest.json"))
+    data = json.loads(edition.read_text(encoding="utf-8"))
+    shown = [
+        [section["title"]]
+        + [
+            [story["title"], story["key_points"], [s["title"] for s in story["sources"]]]
+            for story in section["stories"]
+        ]
+        for section in data["sections"]
+    ]
+    stories = [story for section in data["sections"] for story in section["stories"]]
+    text = json.dumps([shown, data["omitted"], len(data["termine"])], ensure_ascii=False)
+    return {
+        "sections": len(data["sections"]),
+        "stories": len(stories),
+        "key_points": sum(len(story["key_points"]) for story in stories),
+        "omitted": data["omitted"],
+        "hash": hashlib.sha256(text.encode()).hexdigest()[:12],
+    }
+
+
+def run_build(workdir: Path, config: Path, importtime: bool = False) -> dict[str, object]:
     """One `digest build` in a child process, measured by the kernel's accounting of that child."""
-    command = [sys.executable, "-m", "digest", "-v", "build", "--config", str(config)]
+    flags = ["-X", "importtime"] if importtime else []
+    command = [sys.executable, *flags, "-m", "digest", "-v", "build", "--config", str(config)]
     log = workdir / "build.log"
     started = time.perf_counter()
     with log.open("wb") as sink:
@@ -227,6 +263,7 @@ def run_build(workdir: Path, config: Path) -> dict[str, object]:
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
         "peak_mb": round(usage.ru_maxrss / 1024, 1),
         "stages": {k: round(v, 2) for k, v in stages.items()},
+        "import_s": round(import_seconds(output), 2),
     }
 
 
@@ -254,7 +291,9 @@ def measure(articles: int, feeds: int, latency: float) -> dict[str, object]:
             encoding="utf-8",
         )
         cold = run_build(work, config)
+        edition = edition_summary(work / "out")
         warm = run_build(work, config)
+        imports = run_build(work, config, importtime=True)
         for server in servers:
             server.shutdown()
     return {
@@ -268,6 +307,8 @@ def measure(articles: int, feeds: int, latency: float) -> dict[str, object]:
         "warm_wall_s": warm["wall_s"],
         "warm_cpu_s": warm["cpu_s"],
         "warm_stages": warm["stages"],
+        "import_s": imports["import_s"],
+        "edition": edition,
     }
 
 
@@ -288,14 +329,21 @@ def main() -> None:
         return
     stage_names = sorted({name for r in results for name in r["stages"]})
     print(
-        f"{'articles':>8} {'feeds':>5} {'wall s':>7} {'cpu s':>6} {'peak MB':>8} {'warm s':>7}  "
-        + " ".join(f"{n:>10}" for n in stage_names)
+        f"{'articles':>8} {'feeds':>5} {'wall s':>7} {'cpu s':>6} {'peak MB':>8} {'warm s':>7}"
+        f" {'import s':>8}  " + " ".join(f"{n:>10}" for n in stage_names)
     )
     for r in results:
         print(
             f"{r['articles']:>8} {r['feeds']:>5} {r['wall_s']:>7} {r['cpu_s']:>6} {r['peak_mb']:>8}"
-            f" {r['warm_wall_s']:>7}  "
+            f" {r['warm_wall_s']:>7} {r['import_s']:>8}  "
             + " ".join(f"{r['stages'].get(n, 0):>10}" for n in stage_names)
+        )
+    for r in results:
+        e = r["edition"]
+        print(
+            f"edition of {r['articles']} articles: {e['sections']} sections,"
+            f" {e['stories']} stories, {e['key_points']} key points, {e['omitted']} omitted,"
+            f" hash {e['hash']}"
         )
     by_size = {r["articles"]: r for r in results}
     if 1000 in by_size and 5000 in by_size:
