@@ -358,7 +358,7 @@ def feeds_check(config: Config, feeds_path: Path | None, fetch: bool) -> None:
         if fetch:
             for warning in pipeline.check_feeds(sources, config, store, datetime.now(UTC)):
                 click.echo(f"warning: {warning}", err=True)
-        health = {record.name: record for record in store.feed_health()}
+        health = {record.name: record for record in store.feeds.health()}
     for line in health_table(sources, health):
         click.echo(line)
     failing = [s.name for s in sources if s.name in health and health[s.name].failures > 0]

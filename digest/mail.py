@@ -10,7 +10,7 @@ duplicate carries the same Message-ID (derived from edition date, recipient and 
 mail programs that suppress duplicate Message-IDs show it once. Nothing is ever lost silently: a
 recipient not served is recorded "failed" with the last error and counted in the run's summary.
 Every recipient of an edition reads the same letter: pipeline.send keeps it in the state before
-the first message goes out and sends exactly that to everyone after (store.freeze_edition).
+the first message goes out and sends exactly that to everyone after (store.editions.freeze).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from email.utils import format_datetime, getaddresses, parseaddr
 
 from digest.config import EmailConfig
 from digest.errors import ConfigError, MailError
-from digest.store import Store
+from digest.store.sends import Sends
 
 log = logging.getLogger(__name__)
 
@@ -325,7 +325,7 @@ class _Permanent(MailError):
 def deliver(
     letter: Letter,
     recipients: Sequence[Recipient],
-    store: Store,
+    sends: Sends,
     config: EmailConfig,
     *,
     now: datetime,
@@ -339,8 +339,7 @@ def deliver(
 ) -> SendReport:
     """Send `letter` to every recipient the ledger does not list as sent for `letter.day`."""
     sender = check_settings(config)
-    todo_keys = set(store.unsent(letter.day, [r.key for r in recipients], letter.revision))
-    todo = [r for r in recipients if r.key in todo_keys]
+    todo = _unsent(letter, recipients, sends)
     already = len(recipients) - len(todo)
     context = ssl_context or ssl.create_default_context()
     session = _Session(lambda: _connect(config, password, context, timeout))
@@ -360,7 +359,7 @@ def deliver(
                     message,
                     sender,
                     recipient,
-                    store,
+                    sends,
                     letter,
                     config.retries,
                     backoff=backoff,
@@ -372,17 +371,9 @@ def deliver(
                 continue
             except MailError as error:
                 # The connection itself failed (unreachable, TLS, login refused): stop here.
-                aborted = str(error)
-                for rest in todo[index:]:
-                    store.record_send(
-                        letter.day,
-                        rest.key,
-                        "failed",
-                        wall(),
-                        revision=letter.revision,
-                        error=aborted,
-                    )
-                    failed.append(Undelivered(rest.address, aborted))
+                aborted, rest = str(error), todo[index:]
+                sends.failed(letter.day, letter.revision, [r.key for r in rest], wall(), aborted)
+                failed.extend(Undelivered(r.address, aborted) for r in rest)
                 break
             served.append(recipient.address)
     finally:
@@ -399,10 +390,9 @@ def deliver(
     return report
 
 
-def plan(letter: Letter, recipients: Sequence[Recipient], store: Store) -> SendReport:
+def plan(letter: Letter, recipients: Sequence[Recipient], sends: Sends) -> SendReport:
     """A dry run: who would receive the edition now, without connecting or touching the ledger."""
-    todo_keys = set(store.unsent(letter.day, [r.key for r in recipients], letter.revision))
-    pending = tuple(r.address for r in recipients if r.key in todo_keys)
+    pending = tuple(r.address for r in _unsent(letter, recipients, sends))
     return SendReport(
         day=letter.day,
         total=len(recipients),
@@ -414,12 +404,18 @@ def plan(letter: Letter, recipients: Sequence[Recipient], store: Store) -> SendR
     )
 
 
+def _unsent(letter: Letter, recipients: Sequence[Recipient], sends: Sends) -> list[Recipient]:
+    """The recipients the ledger does not list as served with this edition, in their order."""
+    todo = set(sends.unsent(letter.day, [r.key for r in recipients], letter.revision))
+    return [r for r in recipients if r.key in todo]
+
+
 def _send_with_retries(
     session: _Session,
     message: EmailMessage,
     sender: Recipient,
     recipient: Recipient,
-    store: Store,
+    sends: Sends,
     letter: Letter,
     retries: int,
     *,
@@ -431,16 +427,14 @@ def _send_with_retries(
     day, revision = letter.day, letter.revision
     for attempt in range(retries + 1):
         last = attempt == retries
-        store.record_send(day, recipient.key, "pending", wall(), revision=revision)
+        sends.attempt(day, revision, recipient.key, wall())
         try:
             connection = session.connection()
             _send_one(connection, message, sender.address, recipient.address)
         except _Transient as error:
             session.drop_if_broken()
             if last:
-                store.record_send(
-                    day, recipient.key, "failed", wall(), revision=revision, error=str(error)
-                )
+                sends.failed(day, revision, [recipient.key], wall(), str(error))
                 gave_up = f"{error} (gave up after {retries + 1} attempts)"
                 if error.connecting:
                     raise MailError(gave_up) from None
@@ -449,14 +443,10 @@ def _send_with_retries(
             sleep(backoff * 2**attempt)
             continue
         except MailError as error:
-            store.record_send(
-                day, recipient.key, "failed", wall(), revision=revision, error=str(error)
-            )
+            sends.failed(day, revision, [recipient.key], wall(), str(error))
             raise
         # The server accepted the message: record it before anything else can fail.
-        store.record_send(
-            day, recipient.key, "sent", wall(), revision=revision, message_id=message["Message-ID"]
-        )
+        sends.accepted(day, revision, recipient.key, wall(), message["Message-ID"])
         return
 
 

@@ -54,7 +54,7 @@ from digest.models import (
     is_web_url,
 )
 from digest.relevance import load_topics
-from digest.store import CachedPage, SentEdition, Store
+from digest.store import UNCHANGED, CachedPage, SentEdition, Store
 from digest.urls import canonical_url
 
 log = logging.getLogger(__name__)
@@ -104,13 +104,13 @@ def build(
             entries = _parse_feeds(sources, results, now, failures, store)
         with _stage("articles"):
             fresh, guids = articles_from_entries(entries, now)
-            store.remember(fresh, now, guids)
-            articles = store.window(day, *news_window(config, day, now, since))
+            store.articles.remember(fresh, now, guids)
+            articles = store.articles.window(day, *news_window(config, day, now, since))
         with _stage("extract"):
             articles, page_failures = _full_texts(articles, config, store, now, breaker)
         earlier = _earlier_stories(config, day, store)
         fingerprint = _fingerprint(articles, config, continuity.fingerprint(earlier))
-        cached = None if explain or force else store.cached_edition(day, fingerprint)
+        cached = None if explain or force else store.editions.cached(day, fingerprint)
         if cached is None:
             with _stage("select"):
                 selection = _select(articles, config, now)
@@ -119,7 +119,7 @@ def build(
             with _stage("summarize"):
                 sections = _summarize(selection.sections, config, failures, continued, earlier)
             top, omitted = selection.top, selection.omitted
-            store.cache_edition(day, fingerprint, sections, top, omitted)
+            store.editions.cache(day, fingerprint, sections, top, omitted)
         else:
             log.info("nothing new for %s since its last build: selection and key points kept", day)
             sections, top, omitted = cached
@@ -158,7 +158,7 @@ def build(
         with _stage("archive"):
             paths = archive.write_edition(config.out_dir, day, files)
             paths += _write_site(config)
-        store.assign(day, shown, now)
+        store.articles.assign(day, shown, now)
         store.compact(now - timedelta(days=config.keep_days))
     return BuildResult(digest=digest, paths=tuple(paths), failures=digest.failures)
 
@@ -182,12 +182,12 @@ def _sent_edition(
     store: Store, day: date, now: datetime, *, force: bool, new_edition: bool
 ) -> SentEdition | None:
     """The edition of `day` as sent, if anyone has it and it is to be kept."""
-    sent = store.sent_edition(day)
+    sent = store.editions.sent(day)
     if sent is None:
         return None
-    served = store.served_count(day)
+    served = store.sends.served_count(day)
     if force and new_edition:
-        revision = store.supersede_edition(day, now)
+        revision = store.editions.supersede(day, now)
         log.warning(
             "edition of %s: a new edition (revision %d) replaces the one %d recipient(s) have;"
             " it will be sent to every recipient",
@@ -257,14 +257,14 @@ def _fetch_feeds(
 ) -> list[http.Fetched | http.FetchFailure]:
     """Fetch every feed at once, revalidating what the store knows (ETag, Last-Modified) and
     skipping feeds whose last answer is still fresh."""
-    fresh = store.freshness()
+    fresh = store.feeds.freshness()
     validators = {
         health.url: http.Validators(
             etag=health.etag,
             last_modified=health.last_modified,
             fresh_until=fresh.get(health.name),
         )
-        for health in store.feed_health()
+        for health in store.feeds.health()
         if health.url
     }
     return http.fetch_feeds(sources, config.fetch, validators, now=now, breaker=breaker)
@@ -284,21 +284,20 @@ def _parse_feeds(
         url = None if source.is_local else source.url
         try:
             if not isinstance(result, http.FetchFailure) and result.not_modified:
-                store.record_feed(source.name, now, None, "304", url=url)
-                if not result.fresh:
-                    store.record_freshness(source.name, result.fresh_until(now))
+                fresh_until = UNCHANGED if result.fresh else result.fresh_until(now)
+                store.feeds.record(source.name, now, None, "304", url=url, fresh_until=fresh_until)
                 continue
             fetched, parsed = _parse_fetched(source, result, now)
         except (FetchError, FeedError) as error:
             status = _failure_status(error)
             log.warning("feed %s failed: %s", source.name, error)
             failures.append(Failure(source=source.name, stage="feed", message=str(error)))
-            store.record_feed(source.name, now, str(error), status, url=url)
+            store.feeds.record(source.name, now, str(error), status, url=url)
             continue
         for warning in parsed.warnings:
             log.warning("%s", warning)
         found = fetched.validators
-        store.record_feed(
+        store.feeds.record(
             source.name,
             now,
             None,
@@ -306,8 +305,8 @@ def _parse_feeds(
             url=url,
             etag=found.etag,
             last_modified=found.last_modified,
+            fresh_until=fetched.fresh_until(now),
         )
-        store.record_freshness(source.name, fetched.fresh_until(now))
         entries.extend((source, entry) for entry in parsed.entries)
     return entries
 
@@ -318,18 +317,18 @@ def check_feeds(
     """Fetch every feed unconditionally and parse it like a build does; record each outcome in
     feed health and return the parser's warnings. The stored validators are kept as they were,
     because a check stores no articles: the next build must still get a feed that changed."""
-    stored = {record.name: record for record in store.feed_health()}
+    stored = {record.name: record for record in store.feeds.health()}
     warnings: list[str] = []
     for source, result in zip(sources, http.fetch_feeds(sources, config.fetch), strict=True):
         url = None if source.is_local else source.url
         try:
             fetched, parsed = _parse_fetched(source, result, now)
         except (FetchError, FeedError) as error:
-            store.record_feed(source.name, now, str(error), _failure_status(error), url=url)
+            store.feeds.record(source.name, now, str(error), _failure_status(error), url=url)
             continue
         warnings.extend(parsed.warnings)
         old = stored.get(source.name)
-        store.record_feed(
+        store.feeds.record(
             source.name,
             now,
             None,
@@ -456,7 +455,7 @@ def _pages(
 ) -> dict[str, CachedPage]:
     """Every URL's page, or why there is none: from the cache, or fetched, extracted and cached
     (a failure too, so that a page that fails is not fetched again for PAGE_RETRY_AFTER)."""
-    cached = store.cached_pages(urls)
+    cached = store.pages.cached(urls)
     retry_before = now - PAGE_RETRY_AFTER
     stale = [
         url
@@ -480,7 +479,7 @@ def _pages(
         failed = CachedPage(url, now, None, message)
         tried = not (isinstance(outcome, http.FetchFailure) and outcome.status in _NOT_TRIED)
         (fetched if tried else untried).append(failed)
-    store.cache_pages(fetched)
+    store.pages.cache(fetched)
     return {c.url: c for c in [*cached.values(), *fetched, *untried]}
 
 
@@ -514,7 +513,7 @@ def _earlier_stories(config: Config, day: date, store: Store) -> list[EarlierSto
     found = []
     for edition_day, text in archive.earlier_editions(config.out_dir, day, settings.days):
         try:
-            texts = store.article_texts(continuity.source_links(text))
+            texts = store.articles.texts(continuity.source_links(text))
             found.extend(continuity.earlier_stories(edition_day, text, texts))
         except (ValueError, TypeError, AttributeError) as error:
             log.warning("edition %s unreadable for continuity: %s", edition_day, error)
@@ -670,11 +669,11 @@ def send(
     with Store.open(config.state_path) as store:
         # Once anyone has the edition, everyone else gets the very same one: the bytes kept
         # when it was first sent, whatever out/ holds now.
-        sent = store.sent_edition(day)
+        sent = store.editions.sent(day)
         if sent is None:
-            sent = _built_edition(config, day, store.edition_revision(day))
+            sent = _built_edition(config, day, store.editions.revision(day))
             if not dry_run:
-                sent = store.freeze_edition(sent, now)
+                sent = store.editions.freeze(sent, now)
         letter = mail.Letter(
             day=day, subject=sent.subject, text=sent.text, html=sent.html, revision=sent.revision
         )
@@ -682,13 +681,13 @@ def send(
         folder = archive.edition_dir(config.out_dir, day)
         archive.write_atomic(folder / "digest.eml", copy.as_bytes())
         if dry_run:
-            return mail.plan(letter, recipients, store)
+            return mail.plan(letter, recipients, store.sends)
         password = mail.read_password(settings, os.environ)
         with _stage("send"):
             return mail.deliver(
                 letter,
                 recipients,
-                store,
+                store.sends,
                 settings,
                 now=now,
                 password=password,

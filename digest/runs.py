@@ -107,7 +107,7 @@ def run_day(
     the day runs again. `force` runs even a done day (a manual rebuild)."""
     with exclusive(config, wait=wait):
         with Store.open(config.state_path) as store:
-            previous = store.run_record(day)
+            previous = store.runs.get(day)
             if previous is not None and previous.status == "done" and not force:
                 log.info(
                     "run of %s already done at %s; not running it again", day, previous.finished
@@ -120,7 +120,7 @@ def run_day(
                     previous.started,
                 )
             now = clock()
-            store.begin_run(day, now)
+            store.runs.begin(day, now)
         started = time.perf_counter()
         log.info("run of %s started", day)
         try:
@@ -146,7 +146,7 @@ def recorded(config: Config, day: date, now: datetime) -> Iterator[list[str]]:
     problems the caller appended to the yielded list (or the exception that ended the run)."""
     problems: list[str] = []
     with Store.open(config.state_path) as store:
-        store.begin_run(day, now)
+        store.runs.begin(day, now)
     try:
         yield problems
     except BaseException as error:
@@ -166,4 +166,4 @@ def _send(config: Config, day: date, now: datetime) -> str | None:
 
 def _finish(config: Config, day: date, now: datetime, error: str | None) -> None:
     with Store.open(config.state_path) as store:
-        store.end_run(day, now, error)
+        store.runs.end(day, now, error)

@@ -140,7 +140,7 @@ def run_missed(
     now = clock()
     day = now.astimezone(trigger.timezone).date()
     with Store.open(config.state_path) as store:
-        today = store.run_record(day)
+        today = store.runs.get(day)
     plan = plan_start(trigger, now, timedelta(hours=config.schedule.grace_hours), today)
     if plan.action == "skip":
         log.warning("%s", plan.reason)
@@ -267,13 +267,15 @@ def status_report(config: Config, *, now: datetime, limit: int = 7) -> list[str]
         pages: list[tuple[str, datetime, str]] = []
     else:
         with Store.open(config.state_path) as store:
-            runs = store.recent_runs(limit)
-            feeds = store.feed_health()
-            pages = store.failed_pages(now - PAGE_FAILURES_SHOWN_FOR)
+            runs = store.runs.recent(limit)
+            feeds = store.feeds.health()
+            pages = store.pages.failed(now - PAGE_FAILURES_SHOWN_FOR)
             undelivered = [
                 (run.day.isoformat(), recipient, error or status)
                 for run in runs
-                for recipient, (status, _attempts, error) in sorted(store.sends(run.day).items())
+                for recipient, (status, _attempts, error) in sorted(
+                    store.sends.by_recipient(run.day).items()
+                )
                 if status != "sent"
             ]
     stale = any(run.status == "running" for run in runs) and _lock_is_free(config)

@@ -121,7 +121,7 @@ def test_check_sends_no_validators_and_keeps_those_of_the_last_build(
     server = http_server({"/a.xml": Reply(body=RSS, headers={"ETag": '"neu"'})})
     config = setup(tmp_path, [("A", server.url("/a.xml"))])
     with Store.open(tmp_path / "state" / "state.sqlite") as store:
-        store.record_feed(
+        store.feeds.record(
             "A", datetime(2024, 6, 1, tzinfo=UTC), None, "200",
             url=server.url("/a.xml"), etag='"alt"', last_modified="Sat, 01 Jun 2024 00:00:00 GMT",
         )  # fmt: skip
@@ -129,7 +129,7 @@ def test_check_sends_no_validators_and_keeps_those_of_the_last_build(
     assert code == 0
     assert "if-none-match" not in server.requests[0].headers
     with Store.open(tmp_path / "state" / "state.sqlite") as store:
-        (health,) = store.feed_health()
+        (health,) = store.feeds.health()
     assert health.etag == '"alt"'
     assert health.last_modified == "Sat, 01 Jun 2024 00:00:00 GMT"
     assert health.last_success is not None and health.last_success.year > 2024
@@ -216,7 +216,7 @@ def test_export_then_import_gives_the_same_feed_list(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# HTTP freshness (digest/http.py and Store.record_freshness): a feed whose previous response is
+# HTTP freshness (digest/http.py and store.feeds.record): a feed whose previous response is
 # still fresh is not requested again. Kept here until the lead moves it next to tests/test_http.py.
 
 
@@ -290,8 +290,8 @@ def test_without_now_every_feed_is_requested(http_server: StartServer) -> None:
 def test_store_remembers_freshness_per_feed(tmp_path: Path) -> None:
     now = datetime(2024, 6, 3, 8, 0, tzinfo=UTC)
     with Store.open(tmp_path / "state.sqlite") as store:
-        store.record_feed("A", now, None, "200", url="https://a.example/")
-        store.record_feed("B", now, None, "200", url="https://b.example/")
-        store.record_freshness("A", now + timedelta(minutes=5))
-        store.record_freshness("B", None)
-        assert store.freshness() == {"A": now + timedelta(minutes=5)}
+        store.feeds.record(
+            "A", now, None, "200", url="https://a.example/", fresh_until=now + timedelta(minutes=5)
+        )
+        store.feeds.record("B", now, None, "200", url="https://b.example/", fresh_until=None)
+        assert store.feeds.freshness() == {"A": now + timedelta(minutes=5)}

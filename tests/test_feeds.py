@@ -177,7 +177,7 @@ def _build(tmp_path: Path, server, bad_path: str, fetch: FetchConfig = FAST):
     )
     result = pipeline.build(config, day=DAY, now=NOW)
     with Store.open(config.state_path) as store:
-        health = {h.name: h for h in store.feed_health()}
+        health = {h.name: h for h in store.feeds.health()}
     links = {a.url for story in result.digest.stories for a in story.articles}
     assert _good_links(server) <= links
     return result, health, links

@@ -256,9 +256,9 @@ def test_cached_page_reads_back_as_it_was_stored(tmp_path: Path) -> None:
         CachedPage("https://a.example/weg", NOW, None, "HTTP 404"),
     ]
     with Store.open(tmp_path / "state.sqlite") as store:
-        store.cache_pages(stored)
+        store.pages.cache(stored)
     with Store.open(tmp_path / "state.sqlite") as store:
-        found = store.cached_pages(["https://a.example/artikel", "https://a.example/weg", "x"])
+        found = store.pages.cached(["https://a.example/artikel", "https://a.example/weg", "x"])
     assert found == {c.url: c for c in stored}
 
 
@@ -640,7 +640,7 @@ def test_pages_of_a_host_that_never_answers_keep_their_teasers_in_bounded_time(
     assert sum("timeout" in m for m in messages) == 2, messages
     assert sum("did not answer earlier in this build" in m for m in messages) == 2, messages
     with Store.open(config.state_path) as store:
-        cached = store.cached_pages([f"{silent_server}/stumm/{n}" for n in range(4)])
+        cached = store.pages.cached([f"{silent_server}/stumm/{n}" for n in range(4)])
     assert len(cached) == 2  # the two skipped pages were never tried: not remembered as failed
 
 

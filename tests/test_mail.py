@@ -187,7 +187,7 @@ def send(config: Config, tls: Tls, **options: Any) -> mail.SendReport:
 
 def statuses(config: Config) -> dict[str, tuple[str, int, str | None]]:
     with Store.open(config.state_path) as store:
-        return store.sends(DAY)
+        return store.sends.by_recipient(DAY)
 
 
 # --- Recipients and settings -----------------------------------------------------------------
@@ -614,7 +614,7 @@ def test_rate_limit_spaces_messages_evenly(
         report = mail.deliver(
             letter(),
             recipients,
-            store,
+            store.sends,
             config.email,
             now=NOW,
             password=None,
@@ -723,7 +723,7 @@ to = ["a@example.org"]
     received_text = message.get_body(("plain",)).get_content()
     assert received_text.splitlines() == built_text.splitlines()
     with Store.open(tmp_path / "state" / "state.sqlite") as store:
-        record = store.run_record(date(2026, 11, 29))
+        record = store.runs.get(date(2026, 11, 29))
     assert record is not None and (record.status, record.error) == ("done", None)
 
 
@@ -745,7 +745,7 @@ def test_cli_build_with_send_records_a_failed_run_when_a_recipient_is_refused(
     )
     assert result.exit_code == 1
     with Store.open(tmp_path / "state" / "state.sqlite") as store:
-        record = store.run_record(date(2026, 11, 29))
+        record = store.runs.get(date(2026, 11, 29))
     assert record is not None and record.status == "failed"
     assert "1 von 3 Empfängern nicht erreicht" in (record.error or "")
 

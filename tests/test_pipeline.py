@@ -302,9 +302,9 @@ def serve_first_recipient(config: Config, day: date) -> None:
         json=(folder / "digest.json").read_text("utf-8"),
     )
     with Store.open(config.state_path) as store:
-        store.freeze_edition(sent, NOW)
-        store.record_send(day, "a@example.org", "pending", NOW, revision=1)
-        store.record_send(day, "a@example.org", "sent", NOW, revision=1, message_id="<m>")
+        store.editions.freeze(sent, NOW)
+        store.sends.attempt(day, 1, "a@example.org", NOW)
+        store.sends.accepted(day, 1, "a@example.org", NOW, "<m>")
 
 
 def edition_bytes(config: Config, day: date) -> dict[str, bytes]:
@@ -354,7 +354,7 @@ def test_a_new_edition_of_a_sent_date_is_a_new_revision_with_the_new_articles(
     result = pipeline.build(config, day=DAY, now=later, force=True, new_edition=True)
     assert shown_titles(result) == {"Erste Meldung", "Neue Meldung"}
     with Store.open(config.state_path) as store:
-        assert store.edition_revision(DAY) == 2 and store.sent_edition(DAY) is None
+        assert store.editions.revision(DAY) == 2 and store.editions.sent(DAY) is None
 
 
 # --- The fingerprint: files by content ---------------------------------------------------------

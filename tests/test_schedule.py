@@ -66,7 +66,7 @@ def config_for(tmp_path: Path, feeds: Path = FEEDS / "list.toml") -> Config:
 
 def ledger(config: Config) -> list[tuple[str, str, int]]:
     with Store.open(config.state_path) as store:
-        return [(r.day.isoformat(), r.status, r.attempts) for r in store.recent_runs(100)]
+        return [(r.day.isoformat(), r.status, r.attempts) for r in store.runs.recent(100)]
 
 
 # --- the trigger ---------------------------------------------------------------------------------
@@ -240,7 +240,7 @@ def test_a_manual_build_during_a_run_exits_with_a_clear_message(
 def test_a_running_row_whose_lock_is_free_is_stale_and_runs_again(tmp_path: Path) -> None:
     config = config_for(tmp_path)
     with Store.open(config.state_path) as store:
-        store.begin_run(MONDAY, at(MONDAY, 6)())  # the process died here
+        store.runs.begin(MONDAY, at(MONDAY, 6)())  # the process died here
     outcome = run_day(config, day=MONDAY, clock=at(MONDAY, 8), send=False, wait=5)
     assert outcome.ran
     assert ledger(config) == [("2026-11-30", "done", 2)]
@@ -251,7 +251,7 @@ def test_a_failed_run_is_recorded_and_tried_again_on_the_next_start(tmp_path: Pa
     trigger = daily_trigger(config.schedule, config.timezone)
     assert run_missed(config, trigger, clock=at(MONDAY, 7), wait=5) is None
     with Store.open(config.state_path) as store:
-        record = store.run_record(MONDAY)
+        record = store.runs.get(MONDAY)
     assert record is not None and record.status == "failed"
     assert record.error is not None and "missing.toml" in record.error
     repaired = dataclasses.replace(config, feeds=FEEDS / "list.toml")
@@ -264,7 +264,7 @@ def test_status_lists_next_run_runs_and_failing_feeds(tmp_path: Path) -> None:
     config = config_for(tmp_path)
     run_day(config, day=MONDAY, clock=at(MONDAY, 6), send=False, wait=5)
     with Store.open(config.state_path) as store:
-        store.record_feed("Delta", at(MONDAY, 6)(), "HTTP 503", "503")
+        store.feeds.record("Delta", at(MONDAY, 6)(), "HTTP 503", "503")
     lines = schedule.status_report(config, now=at(MONDAY, 7)())
     text = "\n".join(lines)
     assert "Nächster Lauf: Dienstag, 1. Dezember 2026, 06:00 Uhr" in text
@@ -279,7 +279,7 @@ def test_status_lists_the_pages_that_kept_their_teaser(tmp_path: Path) -> None:
         for n in range(12)
     ]
     with Store.open(config.state_path) as store:
-        store.cache_pages(failed)
+        store.pages.cache(failed)
     text = "\n".join(schedule.status_report(config, now=at(MONDAY, 7)()))
     assert "Seiten ohne Volltext (Anriss gezeigt, letzte 24 Stunden):" in text
     assert "HTTP 500" in text and "… und 2 weitere" in text
@@ -300,8 +300,8 @@ def test_a_retried_run_of_a_sent_day_keeps_the_edition_as_sent(tmp_path: Path) -
         (folder / "digest.json").read_text("utf-8"),
     )
     with Store.open(config.state_path) as store:
-        store.freeze_edition(sent, at(MONDAY, 6)())
-        store.record_send(MONDAY, "a@example.org", "sent", at(MONDAY, 6)(), revision=1)
+        store.editions.freeze(sent, at(MONDAY, 6)())
+        store.sends.accepted(MONDAY, 1, "a@example.org", at(MONDAY, 6)(), "<m>")
     before = (folder / "digest.html").read_bytes()
     fewer = dataclasses.replace(config, select=dataclasses.replace(config.select, max_total=1))
     outcome = run_day(fewer, day=MONDAY, clock=at(MONDAY, 9), send=False, wait=5, force=True)

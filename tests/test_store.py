@@ -1,5 +1,6 @@
-"""The state database: seen articles, the news window, idempotent rebuilds, feed health, frozen
-editions, and the move of an old state out of the published folder."""
+"""The state database: one file in WAL mode, migrated once, shared by the classes of each
+concern; compaction over several of them as one step; the move of an old state out of the
+published folder."""
 
 from __future__ import annotations
 
@@ -9,8 +10,12 @@ import sys
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
+
 from digest.models import Article
-from digest.store import MIGRATIONS, SentEdition, Store, _dump, adopt_legacy_state
+from digest.store import MIGRATIONS, Store, adopt_legacy_state
+from digest.store.articles import dump_article
+from digest.store.pages import CachedPage
 
 T0 = datetime(2024, 6, 3, 6, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -22,60 +27,7 @@ def _article(url: str, published: datetime = T0) -> Article:
 
 def test_store_uses_wal(tmp_path) -> None:
     with Store.open(tmp_path / "s.sqlite") as store:
-        assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-
-
-def urls(articles: list[Article]) -> list[str]:
-    return [a.url for a in articles]
-
-
-def test_each_article_belongs_to_one_digest_and_rebuilds_are_idempotent(tmp_path) -> None:
-    with Store.open(tmp_path / "s.sqlite") as store:
-        store.remember([_article("http://e.de/a"), _article("http://e.de/b")], T0)
-        day1, day2 = date(2024, 6, 3), date(2024, 6, 4)
-        assert urls(store.window(day1, T0 - HOUR, T0)) == ["http://e.de/a", "http://e.de/b"]
-        store.assign(day1, ["http://e.de/a"], T0)
-        later = T0 + 20 * HOUR
-        store.remember([_article("http://e.de/a"), _article("http://e.de/c", later)], later)
-        # Rebuilding day 1 keeps what it showed, also outside the window; day 2 gets what is in
-        # its window and in no other edition.
-        assert "http://e.de/a" in urls(store.window(day1, later, later))
-        assert urls(store.window(day2, T0 - HOUR, later)) == ["http://e.de/b", "http://e.de/c"]
-        assert urls(store.window(day2, T0 + HOUR, later)) == ["http://e.de/c"]
-
-
-def test_the_window_goes_by_publication_time_not_by_when_an_article_was_first_seen(
-    tmp_path,
-) -> None:
-    with Store.open(tmp_path / "s.sqlite") as store:
-        store.remember(
-            [
-                _article("http://e.de/neu", T0 - 2 * HOUR),
-                _article("http://e.de/woche", T0 - 5 * 24 * HOUR),
-                _article("http://e.de/monat", T0 - 30 * 24 * HOUR),
-            ],
-            T0,  # a first run: all three are first seen now
-        )
-        day = T0.date()
-        assert urls(store.window(day, T0 - 30 * HOUR, T0)) == ["http://e.de/neu"]
-        assert len(store.window(day, T0 - 31 * 24 * HOUR, None)) == 3
-
-
-def test_since_compares_instants_across_time_zones(tmp_path) -> None:
-    with Store.open(tmp_path / "s.sqlite") as store:
-        store.remember([_article("http://e.de/a")], T0)  # 06:00 UTC = 08:00 in Berlin (summer)
-        berlin = timezone(timedelta(hours=2))
-        day = date(2024, 6, 3)
-        assert store.window(day, datetime(2024, 6, 3, 7, 30, tzinfo=berlin), None)
-        assert not store.window(day, datetime(2024, 6, 3, 8, 30, tzinfo=berlin), None)
-        assert not store.window(day, T0 - HOUR, datetime(2024, 6, 3, 7, 30, tzinfo=berlin))
-
-
-def test_permalink_guid_already_stored_is_the_same_article(tmp_path) -> None:
-    with Store.open(tmp_path / "s.sqlite") as store:
-        store.remember([_article("http://e.de/a")], T0, {"http://e.de/a": "http://e.de/p/1"})
-        store.remember([_article("http://e.de/a2")], T0, {"http://e.de/a2": "http://e.de/p/1"})
-        assert urls(store.window(date(2024, 6, 3), T0 - HOUR, None)) == ["http://e.de/a"]
+        assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_a_state_of_the_previous_schema_gets_publication_times_from_its_records(
@@ -89,27 +41,16 @@ def test_a_state_of_the_previous_schema_gets_publication_times_from_its_records(
         record = _article("http://e.de/alt", datetime(2024, 6, 3, 8, 0, tzinfo=timezone(2 * HOUR)))
         db.execute(
             "INSERT INTO articles(url, first_seen, record) VALUES (?, ?, ?)",
-            (record.url, (T0 + 48 * HOUR).isoformat(), _dump(record)),
+            (record.url, (T0 + 48 * HOUR).isoformat(), dump_article(record)),
         )
         db.execute(
             "INSERT INTO sends(digest_date, recipient, status) VALUES ('2024-06-03', 'a@e.de',"
             " 'sent')"
         )
     with Store.open(path) as store:
-        assert urls(store.window(date(2024, 6, 3), T0 - HOUR, T0 + HOUR)) == ["http://e.de/alt"]
-        assert store.sends(date(2024, 6, 3)) == {"a@e.de": ("sent", 0, None)}
-
-
-def test_feed_health_counts_failures_and_keeps_validators_on_304(tmp_path) -> None:
-    with Store.open(tmp_path / "s.sqlite") as store:
-        store.record_feed("F", T0, None, "200", url="http://e.de/f", etag='"1"')
-        store.record_feed("F", T0, "timeout", "timeout", url="http://e.de/f")
-        store.record_feed("F", T0, "timeout", "timeout", url="http://e.de/f")
-        (health,) = store.feed_health()
-        assert health.failures == 2 and health.last_error == "timeout" and health.etag == '"1"'
-        store.record_feed("F", T0, None, "304", url="http://e.de/f")
-        (health,) = store.feed_health()
-        assert health.failures == 0 and health.last_status == "304" and health.etag == '"1"'
+        window = store.articles.window(date(2024, 6, 3), T0 - HOUR, T0 + HOUR)
+        assert [a.url for a in window] == ["http://e.de/alt"]
+        assert store.sends.by_recipient(date(2024, 6, 3)) == {"a@e.de": ("sent", 0, None)}
 
 
 def test_processes_opening_a_new_state_at_once_migrate_it_exactly_once(tmp_path: Path) -> None:
@@ -132,68 +73,43 @@ def test_processes_opening_a_new_state_at_once_migrate_it_exactly_once(tmp_path:
     assert version == len(MIGRATIONS)
 
 
-def test_compaction_drops_old_texts_but_an_old_article_never_returns_as_new(tmp_path) -> None:
+def test_a_state_newer_than_the_program_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    with pytest.raises(Exception, match="newer than this program"), Store.open(path):
+        pass
+
+
+def test_a_transaction_inside_another_joins_it_and_rolls_back_with_it(tmp_path: Path) -> None:
     with Store.open(tmp_path / "s.sqlite") as store:
-        store.remember([_article("http://e.de/alt"), _article("http://e.de/nie-gezeigt")], T0)
-        store.assign(date(2024, 6, 3), ["http://e.de/alt"], T0)
+        with pytest.raises(RuntimeError), store.db.transaction():
+            store.articles.remember([_article("http://e.de/a")], T0)
+            raise RuntimeError("crash before the outer step commits")
+        assert store.articles.window(T0.date(), T0 - HOUR, None) == []
+
+
+def test_compaction_forgets_old_pages_and_edition_caches_and_old_texts(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.sqlite") as store:
+        store.articles.remember([_article("http://e.de/alt")], T0)
+        store.pages.cache([CachedPage("http://e.de/alt", T0, None, "HTTP 404")])
+        store.editions.cache(T0.date(), "fp", [], [], 0)
         month_later = T0 + timedelta(days=31)
         store.compact(month_later - timedelta(days=30))
-        texts = dict(store._db.execute("SELECT url, json_extract(record, '$.text') FROM articles"))
-        assert texts == {"http://e.de/alt": "", "http://e.de/nie-gezeigt": ""}
-        # Both feeds still carry the old items: they are known, so nothing comes back.
-        store.remember(
-            [_article("http://e.de/alt"), _article("http://e.de/nie-gezeigt")], month_later
-        )
-        assert store.window(date(2024, 7, 4), T0 - timedelta(days=1), None) == []
+        assert store.pages.cached(["http://e.de/alt"]) == {}
+        assert store.editions.cached(T0.date(), "fp") is None
+        assert store.articles.texts(["http://e.de/alt"]) == {}
 
 
 def test_compaction_keeps_what_is_recent(tmp_path) -> None:
     with Store.open(tmp_path / "s.sqlite") as store:
-        store.remember([_article("http://e.de/neu")], T0)
+        store.articles.remember([_article("http://e.de/neu")], T0)
+        store.pages.cache([CachedPage("http://e.de/neu", T0, None, "HTTP 404")])
+        store.editions.cache(T0.date(), "fp", [], [], 0)
         store.compact(T0 - timedelta(days=30))
-        assert [a.text for a in store.window(date(2024, 6, 3), T0 - HOUR, None)] == ["x"]
-
-
-# --- frozen editions ---------------------------------------------------------------------------
-
-DAY = date(2024, 6, 3)
-
-
-def edition(html: str, revision: int = 1) -> SentEdition:
-    return SentEdition(DAY, revision, "Briefing", html, "text", '{"date": "2024-06-03"}')
-
-
-def test_an_edition_is_frozen_once_a_recipient_is_served_and_never_replaced(tmp_path) -> None:
-    with Store.open(tmp_path / "s.sqlite") as store:
-        assert store.freeze_edition(edition("<p>eins</p>"), T0).html == "<p>eins</p>"
-        assert store.sent_edition(DAY) is None  # nobody has it yet: a rebuild may change it
-        assert store.freeze_edition(edition("<p>zwei</p>"), T0).html == "<p>zwei</p>"
-        store.record_send(DAY, "a@e.de", "pending", T0, revision=1)
-        store.record_send(DAY, "a@e.de", "sent", T0, revision=1, message_id="<m>")
-        store.record_send(DAY, "b@e.de", "pending", T0, revision=1)
-        store.record_send(DAY, "b@e.de", "failed", T0, revision=1, error="550")
-        kept = store.sent_edition(DAY)
-        assert kept is not None and kept.html == "<p>zwei</p>"
-        assert store.freeze_edition(edition("<p>drei</p>"), T0).html == "<p>zwei</p>"
-        assert store.served_count(DAY) == 1
-
-
-def test_an_attempt_left_pending_by_a_crash_freezes_the_edition_too(tmp_path) -> None:
-    with Store.open(tmp_path / "s.sqlite") as store:
-        store.freeze_edition(edition("<p>eins</p>"), T0)
-        store.record_send(DAY, "a@e.de", "pending", T0, revision=1)  # the process died here
-        assert store.freeze_edition(edition("<p>zwei</p>"), T0).html == "<p>eins</p>"
-
-
-def test_a_new_edition_of_a_sent_date_starts_with_nobody_served(tmp_path) -> None:
-    with Store.open(tmp_path / "s.sqlite") as store:
-        store.freeze_edition(edition("<p>eins</p>"), T0)
-        store.record_send(DAY, "a@e.de", "sent", T0, revision=1)
-        assert store.supersede_edition(DAY, T0 + HOUR) == 2
-        assert store.edition_revision(DAY) == 2
-        assert store.sent_edition(DAY) is None and store.sends(DAY) == {}
-        assert store.unsent(DAY, ["a@e.de"], 2) == ["a@e.de"]
-        assert store.freeze_edition(edition("<p>neu</p>", 2), T0).html == "<p>neu</p>"
+        assert [a.text for a in store.articles.window(T0.date(), T0 - HOUR, None)] == ["x"]
+        assert list(store.pages.cached(["http://e.de/neu"])) == ["http://e.de/neu"]
+        assert store.editions.cached(T0.date(), "fp") == ((), (), 0)
 
 
 # --- the state out of the published folder -----------------------------------------------------
