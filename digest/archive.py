@@ -9,7 +9,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from digest.render import Edition, edition_from_json
+from digest.models import Edition
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def read_editions(out_dir: Path) -> list[Edition]:
             continue
         try:
             editions.append(
-                edition_from_json(data.read_text("utf-8"), f"{folder.name}/digest.html")
+                Edition.from_json(data.read_text("utf-8"), f"{folder.name}/digest.html")
             )
         except (OSError, ValueError, KeyError, TypeError) as error:
             log.warning("skipping edition %s in the archive: %s", folder.name, error)

@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from digest.errors import StateError
-from digest.extract import ExtractedPage
 from digest.ledger import Ledgers, RunRecord, SentEdition, read_time, stored_time
-from digest.models import Article, Section, Story
+from digest.models import Article, ExtractedPage, Section, Story
 
 OPEN_PATIENCE_SECONDS = 30.0
 

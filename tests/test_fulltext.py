@@ -20,8 +20,14 @@ from digest import pipeline
 from digest import select as select_stage
 from digest.cli import main
 from digest.config import DEFAULT_CONFIG, Config, ExtractConfig, load_config
-from digest.extract import IN_PROCESS_LIMIT, ExtractedPage, Workers, full_article, needs_page
-from digest.models import MARKER_NO_DATE, MARKER_PAYWALL, MARKER_TEASER_ONLY, Article
+from digest.extract import IN_PROCESS_LIMIT, Workers, full_article, needs_page
+from digest.models import (
+    MARKER_NO_DATE,
+    MARKER_PAYWALL,
+    MARKER_TEASER_ONLY,
+    Article,
+    ExtractedPage,
+)
 from digest.store import CachedPage, Store
 
 PAGES = Path(__file__).parent / "data" / "pages"
