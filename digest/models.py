@@ -313,6 +313,17 @@ class Edition:
 
 
 @dataclass(frozen=True, slots=True)
+class BuiltEdition:
+    """The files of a built edition as out/ holds them, and the title its digest.json gives."""
+
+    day: date
+    title: str
+    html: str
+    text: str
+    json: str
+
+
+@dataclass(frozen=True, slots=True)
 class Rendered:
     """The digest rendered for people and machines."""
 

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import Handler, Reply, Server, keep_everything_model
 
-from digest import pipeline
+from digest import fulltext, pipeline
 from digest import select as select_stage
 from digest.cli import main
 from digest.config import DEFAULT_CONFIG, Config, ExtractConfig, load_config
@@ -243,7 +243,7 @@ def test_failed_page_is_tried_again_after_the_retry_time(
     server = serve_feed(http_server, items, {})
     config = config_for(tmp_path, server.url("/feed.xml"))
     pipeline.build(config, day=DAY, now=NOW)
-    later = NOW + pipeline.PAGE_RETRY_AFTER + timedelta(minutes=1)
+    later = NOW + fulltext.PAGE_RETRY_AFTER + timedelta(minutes=1)
     pipeline.build(config, day=DAY, now=later)
     assert server.hits("/politik/geloescht") == 2
 
