@@ -15,21 +15,19 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from digest import __version__, runs
-from digest import schedule as scheduling
-from digest.archive import write_atomic
+from digest import __version__
 from digest.config import Config, load_config, load_feed_list
 from digest.errors import DigestError, FetchError
 from digest.models import FeedSource, is_web_url
-from digest.preview import preview_server
-from digest.store import FeedHealth, Store
 
 if TYPE_CHECKING:
     from digest.mail import SendReport
     from digest.pipeline import BuildResult
+    from digest.store import FeedHealth
 
-# The commands that extract, summarise or fetch import those stages when they run: `--help`,
-# `status` and the rest start without the language and extraction libraries.
+# Each command imports the modules it uses when it runs: `digest --help` loads click and the
+# config, `digest status` the state and the schedule, and only the commands that build, extract
+# or summarise load the stages' libraries (about a second of start-up).
 
 log = logging.getLogger("digest")
 
@@ -53,6 +51,8 @@ def common_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )
     @functools.wraps(command)
     def wrapper(*args: Any, config_path: Path | None, out_dir: Path | None, **kwargs: Any) -> Any:
+        from digest import runs
+
         try:
             config = load_config(config_path)
             if out_dir is not None:
@@ -87,11 +87,12 @@ def edition_date(
 def main(verbose: bool, log_format: str) -> None:
     """sipo-digest: the German daily security-policy briefing."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        scheduling.JsonLogFormatter()
-        if log_format == "json"
-        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
+    if log_format == "json":
+        from digest.schedule import JsonLogFormatter
+
+        handler.setFormatter(JsonLogFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
 
 
@@ -145,6 +146,8 @@ def build(
 
     An edition any recipient has is kept exactly as sent: building it again writes the same
     files, and later articles wait for the next edition."""
+    from digest import runs
+
     if new_edition and not force:
         raise click.UsageError("--new-edition replaces a sent edition only together with --force")
     now = datetime.now(UTC)
@@ -204,6 +207,8 @@ def _report_build(edition: date, result: BuildResult) -> None:
 )
 def send(config: Config, day: datetime | None, dry_run: bool) -> None:
     """Send a built edition to every recipient not yet served (safe to repeat)."""
+    from digest import runs
+
     now = datetime.now(UTC)
     edition = day.date() if day else now.astimezone(ZoneInfo(config.timezone)).date()
     report = runs.send_day(
@@ -260,6 +265,8 @@ def preview(config: Config, day: datetime | None, port: int) -> None:
     """Serve the edition files of out/ on 127.0.0.1 and print the URL; stop with Ctrl+C.
 
     Only index.html, feed.xml and each edition's .html, .txt and .json files are served."""
+    from digest.preview import preview_server
+
     page = f"{day.date().isoformat()}/digest.html" if day else "index.html"
     if not (config.out_dir / page).is_file():
         missing = config.out_dir / page
@@ -280,7 +287,9 @@ def schedule(config: Config) -> None:
     """Run in the foreground: build and send every scheduled day; stop with Ctrl+C or SIGTERM.
 
     On start, today's run happens at once if it was missed by less than schedule.grace_hours."""
-    scheduling.serve(config)
+    from digest.schedule import serve
+
+    serve(config)
 
 
 @main.command()
@@ -295,7 +304,9 @@ def schedule(config: Config) -> None:
 )
 def status(config: Config, limit: int) -> None:
     """Print the next scheduled run, the latest runs, failing feeds and mails not delivered."""
-    for line in scheduling.status_report(config, now=datetime.now(UTC), limit=limit):
+    from digest.schedule import status_report
+
+    for line in status_report(config, now=datetime.now(UTC), limit=limit):
         click.echo(line)
 
 
@@ -373,6 +384,7 @@ def feeds_check(config: Config, feeds_path: Path | None, fetch: bool) -> None:
 
     Times are UTC in ISO 8601. Exit status 1 when any feed is failing (its last check failed)."""
     from digest import fetching
+    from digest.store import Store
 
     sources = load_feed_list(feeds_path or config.feeds)
     with Store.open(config.state_path) as store:
@@ -436,6 +448,7 @@ def _iso(moment: datetime | None) -> str:
 def feeds_import(config: Config, opml_file: Path, target: Path | None, force: bool) -> None:
     """Convert an OPML file into a TOML feed list (http(s) feeds only; category -> section)."""
     from digest import opml
+    from digest.archive import write_atomic
 
     try:
         imported = opml.parse_opml(opml_file.read_bytes())
