@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -9,7 +10,8 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from digest.render import Edition, edition_from_json
+from digest.errors import MailError
+from digest.models import BuiltEdition, Edition
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,27 @@ def write_edition(out_dir: Path, day: date, files: dict[str, str | bytes]) -> li
     return [write_atomic(folder / name, content) for name, content in files.items()]
 
 
+def read_built(out_dir: Path, day: date) -> BuiltEdition:
+    """The built edition of `day` read back from out/ to be sent; MailError when it is missing,
+    unreadable or of another day."""
+    folder = edition_dir(out_dir, day)
+    try:
+        text = (folder / "digest.txt").read_text(encoding="utf-8")
+        html = (folder / "digest.html").read_text(encoding="utf-8")
+        raw = (folder / "digest.json").read_text(encoding="utf-8")
+        data = json.loads(raw)
+    except FileNotFoundError as error:
+        raise MailError(
+            f"{folder}: no built edition ({Path(error.filename).name} missing);"
+            f" run `digest build --date {day.isoformat()}` first"
+        ) from None
+    except (OSError, ValueError) as error:
+        raise MailError(f"{folder}: cannot read the built edition: {error}") from None
+    if data.get("date") != day.isoformat():
+        raise MailError(f"{folder}/digest.json is the edition of {data.get('date')!r}, not {day}")
+    return BuiltEdition(day=day, title=str(data.get("title", "")), html=html, text=text, json=raw)
+
+
 def read_editions(out_dir: Path) -> list[Edition]:
     """Every edition in out/ with a readable digest.json; unreadable ones are logged, skipped."""
     editions = []
@@ -64,7 +87,7 @@ def read_editions(out_dir: Path) -> list[Edition]:
             continue
         try:
             editions.append(
-                edition_from_json(data.read_text("utf-8"), f"{folder.name}/digest.html")
+                Edition.from_json(data.read_text("utf-8"), f"{folder.name}/digest.html")
             )
         except (OSError, ValueError, KeyError, TypeError) as error:
             log.warning("skipping edition %s in the archive: %s", folder.name, error)

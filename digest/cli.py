@@ -10,19 +10,24 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
 
-from digest import __version__, extract, http, mail, opml, pipeline, runs, summarize
-from digest import schedule as scheduling
-from digest.archive import write_atomic
+from digest import __version__
 from digest.config import Config, load_config, load_feed_list
 from digest.errors import DigestError, FetchError
 from digest.models import FeedSource, is_web_url
-from digest.preview import preview_server
-from digest.store import FeedHealth, Store
+
+if TYPE_CHECKING:
+    from digest.mail import SendReport
+    from digest.pipeline import BuildResult
+    from digest.store import FeedHealth
+
+# Each command imports the modules it uses when it runs: `digest --help` loads click and the
+# config, `digest status` the state and the schedule, and only the commands that build, extract
+# or summarise load the stages' libraries (about a second of start-up).
 
 log = logging.getLogger("digest")
 
@@ -46,6 +51,8 @@ def common_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )
     @functools.wraps(command)
     def wrapper(*args: Any, config_path: Path | None, out_dir: Path | None, **kwargs: Any) -> Any:
+        from digest import runs
+
         try:
             config = load_config(config_path)
             if out_dir is not None:
@@ -80,11 +87,12 @@ def edition_date(
 def main(verbose: bool, log_format: str) -> None:
     """sipo-digest: the German daily security-policy briefing."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        scheduling.JsonLogFormatter()
-        if log_format == "json"
-        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
+    if log_format == "json":
+        from digest.schedule import JsonLogFormatter
+
+        handler.setFormatter(JsonLogFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
 
 
@@ -138,45 +146,57 @@ def build(
 
     An edition any recipient has is kept exactly as sent: building it again writes the same
     files, and later articles wait for the next edition."""
+    from digest import runs
+
     if new_edition and not force:
         raise click.UsageError("--new-edition replaces a sent edition only together with --force")
     now = datetime.now(UTC)
     zone = ZoneInfo(config.timezone)
     edition = day.date() if day else now.astimezone(zone).date()
-    start = datetime.combine(since.date(), time(), zone) if since else None
-    with runs.exclusive(config, wait=runs.MANUAL_LOCK_WAIT_SECONDS):
-        # A build that sends is a daily run (from cron, say): it goes into the run ledger like the
-        # scheduler's, so `digest status` shows it and the scheduler does not run the day again.
-        ledger: contextlib.AbstractContextManager[list[str]] = (
-            runs.recorded(config, edition, now) if send_after else contextlib.nullcontext([])
-        )
-        with ledger as problems:
-            result = pipeline.build(
-                config,
-                day=edition,
-                now=now,
-                feeds_path=feeds_path,
-                since=start,
-                explain=explain,
-                force=force,
-                new_edition=new_edition,
+    options = runs.BuildOptions(
+        feeds_path=feeds_path,
+        since=datetime.combine(since.date(), time(), zone) if since else None,
+        explain=explain,
+        force=force,
+        new_edition=new_edition,
+    )
+    report_build = functools.partial(_report_build, edition)
+    if not send_after:
+        report_build(
+            runs.build_day(
+                config, day=edition, now=now, wait=runs.MANUAL_LOCK_WAIT_SECONDS, options=options
             )
-            if result.kept:
-                click.echo(
-                    f"Ausgabe {edition.isoformat()} ist bereits versandt und bleibt unverändert;"
-                    " neue Artikel kommen in die nächste Ausgabe.",
-                    err=True,
-                )
-            for failure in result.failures:
-                click.echo(f"Warnung: {failure.source}: {failure.message}", err=True)
-            for path in result.paths:
-                click.echo(str(path))
-            if send_after:
-                report = _send_edition(config, edition, now, dry_run=False)
-                if not report.ok:
-                    problems.append(report.aborted or report.summary())
-    if problems:
+        )
+        return
+    # A build that sends is a daily run (from cron, say): it goes into the run ledger like the
+    # scheduler's, so `digest status` shows it and the scheduler does not run the day again.
+    outcome = runs.run_day(
+        config,
+        day=edition,
+        clock=lambda: datetime.now(UTC),
+        send=True,
+        wait=runs.MANUAL_LOCK_WAIT_SECONDS,
+        force=True,
+        options=options,
+        built=report_build,
+    )
+    if outcome.report is not None:
+        _report_send(outcome.report)
+    if not outcome.sent:
         raise click.exceptions.Exit(1)
+
+
+def _report_build(edition: date, result: BuildResult) -> None:
+    if result.kept:
+        click.echo(
+            f"Ausgabe {edition.isoformat()} ist bereits versandt und bleibt unverändert;"
+            " neue Artikel kommen in die nächste Ausgabe.",
+            err=True,
+        )
+    for failure in result.failures:
+        click.echo(f"Warnung: {failure.source}: {failure.message}", err=True)
+    for path in result.paths:
+        click.echo(str(path))
 
 
 @main.command()
@@ -187,19 +207,20 @@ def build(
 )
 def send(config: Config, day: datetime | None, dry_run: bool) -> None:
     """Send a built edition to every recipient not yet served (safe to repeat)."""
+    from digest import runs
+
     now = datetime.now(UTC)
     edition = day.date() if day else now.astimezone(ZoneInfo(config.timezone)).date()
-    with runs.exclusive(config, wait=runs.MANUAL_LOCK_WAIT_SECONDS):
-        report = _send_edition(config, edition, now, dry_run=dry_run)
+    report = runs.send_day(
+        config, day=edition, now=now, wait=runs.MANUAL_LOCK_WAIT_SECONDS, dry_run=dry_run
+    )
+    _report_send(report)
     if not report.ok:
         raise click.exceptions.Exit(1)
 
 
-def _send_edition(
-    config: Config, edition: date, now: datetime, *, dry_run: bool
-) -> mail.SendReport:
-    """Send and print what happened (the caller sets the exit status)."""
-    report = pipeline.send(config, day=edition, now=now, dry_run=dry_run)
+def _report_send(report: SendReport) -> None:
+    """Print who got the edition (or would) and who did not."""
     for address in report.pending:
         click.echo(address)
     if report.aborted:
@@ -208,7 +229,6 @@ def _send_edition(
         for undelivered in report.failed:
             click.echo(f"Nicht zugestellt: {undelivered.address}: {undelivered.error}", err=True)
     click.echo(report.summary(), err=not report.ok)
-    return report
 
 
 @main.command("summarize")
@@ -221,6 +241,8 @@ def summarize_command(
     config: Config, source: Any, points: int, title: str | None, as_json: bool
 ) -> None:
     """Print the key points of one text (FILE or - for standard input)."""
+    from digest import summarize
+
     points_found = summarize.key_points(source.read(), title=title, max_points=points)
     if as_json:
         click.echo(json.dumps(points_found, ensure_ascii=False, indent=2))
@@ -243,6 +265,8 @@ def preview(config: Config, day: datetime | None, port: int) -> None:
     """Serve the edition files of out/ on 127.0.0.1 and print the URL; stop with Ctrl+C.
 
     Only index.html, feed.xml and each edition's .html, .txt and .json files are served."""
+    from digest.preview import preview_server
+
     page = f"{day.date().isoformat()}/digest.html" if day else "index.html"
     if not (config.out_dir / page).is_file():
         missing = config.out_dir / page
@@ -263,7 +287,9 @@ def schedule(config: Config) -> None:
     """Run in the foreground: build and send every scheduled day; stop with Ctrl+C or SIGTERM.
 
     On start, today's run happens at once if it was missed by less than schedule.grace_hours."""
-    scheduling.serve(config)
+    from digest.schedule import serve
+
+    serve(config)
 
 
 @main.command()
@@ -278,7 +304,9 @@ def schedule(config: Config) -> None:
 )
 def status(config: Config, limit: int) -> None:
     """Print the next scheduled run, the latest runs, failing feeds and mails not delivered."""
-    for line in scheduling.status_report(config, now=datetime.now(UTC), limit=limit):
+    from digest.schedule import status_report
+
+    for line in status_report(config, now=datetime.now(UTC), limit=limit):
         click.echo(line)
 
 
@@ -296,6 +324,8 @@ def extract_command(config: Config, target: str, as_json: bool) -> None:
 
     A URL is fetched like a page a feed links to (private addresses only with
     extract.allow_private); a FILE is read from disk."""
+    from digest import extract, http
+
     if is_web_url(target):
         (result,) = http.fetch_pages(
             [target], config.fetch, allow_private=config.extract.allow_private
@@ -353,10 +383,13 @@ def feeds_check(config: Config, feeds_path: Path | None, fetch: bool) -> None:
     """Print each feed's health: status, last success, last error, consecutive failures.
 
     Times are UTC in ISO 8601. Exit status 1 when any feed is failing (its last check failed)."""
+    from digest import fetching
+    from digest.store import Store
+
     sources = load_feed_list(feeds_path or config.feeds)
     with Store.open(config.state_path) as store:
         if fetch:
-            for warning in pipeline.check_feeds(sources, config, store, datetime.now(UTC)):
+            for warning in fetching.check_feeds(sources, config.fetch, store, datetime.now(UTC)):
                 click.echo(f"warning: {warning}", err=True)
         health = {record.name: record for record in store.feeds.health()}
     for line in health_table(sources, health):
@@ -414,6 +447,9 @@ def _iso(moment: datetime | None) -> str:
 @click.option("--force", is_flag=True, help="Replace --to if it already exists.")
 def feeds_import(config: Config, opml_file: Path, target: Path | None, force: bool) -> None:
     """Convert an OPML file into a TOML feed list (http(s) feeds only; category -> section)."""
+    from digest import opml
+    from digest.archive import write_atomic
+
     try:
         imported = opml.parse_opml(opml_file.read_bytes())
     except DigestError as error:
@@ -442,6 +478,8 @@ def feeds_import(config: Config, opml_file: Path, target: Path | None, force: bo
 )
 def feeds_export(config: Config, feeds_path: Path | None) -> None:
     """Print the feed list as OPML 2.0 (local files are left out with a warning)."""
+    from digest import opml
+
     exported = opml.to_opml(load_feed_list(feeds_path or config.feeds), title=config.title)
     for warning in exported.warnings:
         click.echo(f"warning: {warning}", err=True)

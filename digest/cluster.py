@@ -15,7 +15,7 @@ from datasketch import MinHash, MinHashLSH
 from digest import nlp
 from digest.linear import BinaryModel
 from digest.models import MARKER_TEASER_ONLY, Article
-from digest.relevance import Lexicon, Topics, load_topics, stem
+from digest.relevance import Lexicon, Topics, stem
 
 # Agency copies: word 3-shingles whose estimated Jaccard similarity reaches COPY_JACCARD.
 SHINGLE_SIZE = 3
@@ -201,7 +201,7 @@ class Pairs:
 
 def measure(
     articles: Sequence[Article],
-    topics: Topics | None = None,
+    topics: Topics,
     *,
     title_only: frozenset[int] = frozenset(),
     common: frozenset[str] = frozenset(),
@@ -209,10 +209,9 @@ def measure(
     """Candidate pairs (sharing one of their strongest terms, at most MAX_GAP apart) and their
     features; never all pairs. An article is compared by its title and lead (nlp.lead), where
     reports of an event name it, so a full text and a teaser are measured alike; those in
-    `title_only` (live blogs, tickers) by their titles alone. `topics` (default: the packaged
-    topics.toml) marks the topic words, which weigh half in the similarity; `common`
+    `title_only` (live blogs, tickers) by their titles alone. `topics` (the configured
+    topic list) marks the topic words, which weigh half in the similarity; `common`
     (stems) are the everyday words of titles, which name no event."""
-    topics = topics if topics is not None else load_topics()
     known = _known_stems(articles)
     ignored = _boilerplate(articles)
     bodies = ["" if i in title_only else nlp.lead(a.text) for i, a in enumerate(articles)]
@@ -292,7 +291,7 @@ def cluster(
     articles: Sequence[Article],
     story: BinaryModel,
     link: float,
-    topics: Topics | None = None,
+    topics: Topics,
     *,
     title_only: frozenset[int] = frozenset(),
     common: frozenset[str] = frozenset(),

@@ -39,18 +39,24 @@ class ExtractConfig:
     allow_private: bool = False
 
 
+# The key-point methods summarize.method names: ours, then sumy's own (digest.summarize has
+# each one's class).
+SUMMARIZE_METHODS = (
+    "keypoints", "lexrank", "textrank", "lsa", "luhn", "edmundson", "sumbasic", "kl", "reduction",
+)  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class SummarizeConfig:
-    method: str = "keypoints"
+    method: str = SUMMARIZE_METHODS[0]
     max_points: int = 4
     word_budget: int = 60
 
     def __post_init__(self) -> None:
-        from digest.summarize import METHODS  # here, not at the top: summarize imports sumy
-
-        if self.method not in METHODS:
+        if self.method not in SUMMARIZE_METHODS:
             raise ConfigError(
-                f"summarize.method must be one of {', '.join(METHODS)}, got {self.method!r}"
+                f"summarize.method must be one of {', '.join(SUMMARIZE_METHODS)},"
+                f" got {self.method!r}"
             )
         if self.max_points < 1 or self.word_budget < 1:
             raise ConfigError("summarize.max_points and summarize.word_budget must be at least 1")

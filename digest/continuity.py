@@ -34,7 +34,7 @@ from datetime import date
 from digest import nlp
 from digest.cluster import content_stems, term_frequencies
 from digest.models import Continuation, EarlierStory, Story, is_web_url
-from digest.relevance import Topics, load_topics, stem
+from digest.relevance import Topics, stem
 
 CONTINUES_SIMILARITY = 0.2
 DECAY_HALF_LIFE_DAYS = 7.0
@@ -149,13 +149,12 @@ def match(
     earlier: Sequence[EarlierStory],
     *,
     day: date,
-    topics: Topics | None = None,
+    topics: Topics,
     only_new: bool = True,
 ) -> tuple[Continuation, ...]:
     """How each of today's stories continues earlier ones; stories without a match are new."""
     if not stories or not earlier:
         return ()
-    topics = topics if topics is not None else load_topics()
     documents = [_story_document(s) for s in stories] + [_earlier_document(e) for e in earlier]
     language = stories[0].lead.language
     known = frozenset(

@@ -10,7 +10,7 @@ import multiprocessing
 import re
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
@@ -20,7 +20,7 @@ from py3langid import langid
 from trafilatura.utils import detect_encoding
 
 from digest.errors import ExtractError
-from digest.models import MARKER_PAYWALL, MARKER_TEASER_ONLY, Article
+from digest.models import MARKER_PAYWALL, MARKER_TEASER_ONLY, Article, ExtractedPage
 from digest.textrules import (
     CAPTION_CREDIT,
     PAYWALL_PROMPT,
@@ -29,23 +29,6 @@ from digest.textrules import (
     looks_like_credit,
     strip_forbidden_chars,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class ExtractedPage:
-    """The main text of one article page with the metadata found on it."""
-
-    title: str | None
-    author: str | None
-    date: datetime | None
-    text: str
-    language: str | None
-    paywalled: bool
-
-    def __post_init__(self) -> None:
-        if self.date is not None and self.date.tzinfo is None:
-            raise ValueError("date must be timezone-aware")
-
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -639,7 +622,6 @@ class Workers:
 
 __all__ = [
     "Batch",
-    "ExtractedPage",
     "Workers",
     "choose_text",
     "clean_text",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -111,6 +112,21 @@ class Article:
         if not is_web_url(self.url):
             raise ValueError(f"article link must be http(s): {self.url!r}")
         _require_aware(self.published, "published")
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractedPage:
+    """The main text of one article page with the metadata found on it."""
+
+    title: str | None
+    author: str | None
+    date: datetime | None
+    text: str
+    language: str | None
+    paywalled: bool
+
+    def __post_init__(self) -> None:
+        _require_aware(self.date, "date")
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +279,48 @@ class Termin:
     def __post_init__(self) -> None:
         if not is_web_url(self.url):
             raise ValueError(f"termin link must be http(s): {self.url!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Edition:
+    """One built edition as the archive page and the feed list it (read back from digest.json)."""
+
+    date: date
+    title: str
+    generated_at: datetime
+    href: str
+    story_count: int
+    sections: tuple[tuple[str, int], ...]
+    headlines: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def from_json(cls, text: str, href: str, headline_count: int = 5) -> Edition:
+        """Read back what the archive needs from one edition's digest.json."""
+        data = json.loads(text)
+        sections = tuple((s["title"], len(s["stories"])) for s in data["sections"])
+        top = [(t["title"], t["url"]) for t in data.get("top", [])]
+        if not top:
+            top = [(s["title"], s["url"]) for sec in data["sections"] for s in sec["stories"]]
+        return cls(
+            date=date.fromisoformat(data["date"]),
+            title=data["title"],
+            generated_at=datetime.fromisoformat(data["generated_at"]),
+            href=href,
+            story_count=sum(count for _, count in sections),
+            sections=sections,
+            headlines=tuple((t, u) for t, u in top[:headline_count] if is_web_url(u)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltEdition:
+    """The files of a built edition as out/ holds them, and the title its digest.json gives."""
+
+    day: date
+    title: str
+    html: str
+    text: str
+    json: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from digest.models import (
     Article,
     Continuation,
     Digest,
+    Edition,
     Rendered,
     Section,
     Story,
@@ -112,19 +113,6 @@ class SectionView:
     @property
     def ongoing_stories(self) -> tuple[StoryView, ...]:
         return tuple(view for view in self.stories if view.ongoing)
-
-
-@dataclass(frozen=True, slots=True)
-class Edition:
-    """One built edition as the archive page and the feed list it (read back from digest.json)."""
-
-    date: date
-    title: str
-    generated_at: datetime
-    href: str
-    story_count: int
-    sections: tuple[tuple[str, int], ...]
-    headlines: tuple[tuple[str, str], ...]
 
 
 def make_environment(config: RenderConfig, timezone: str) -> jinja2.Environment:
@@ -589,24 +577,6 @@ def _story(story: Story, digest: Digest, archive_url: str) -> dict[str, object]:
 
 
 # --- Archive page and Atom feed ----------------------------------------------------------------
-
-
-def edition_from_json(text: str, href: str, headline_count: int = 5) -> Edition:
-    """Read back what the archive needs from one edition's digest.json."""
-    data = json.loads(text)
-    sections = tuple((s["title"], len(s["stories"])) for s in data["sections"])
-    top = [(t["title"], t["url"]) for t in data.get("top", [])]
-    if not top:
-        top = [(s["title"], s["url"]) for sec in data["sections"] for s in sec["stories"]]
-    return Edition(
-        date=date.fromisoformat(data["date"]),
-        title=data["title"],
-        generated_at=datetime.fromisoformat(data["generated_at"]),
-        href=href,
-        story_count=sum(count for _, count in sections),
-        sections=sections,
-        headlines=tuple((t, u) for t, u in top[:headline_count] if is_web_url(u)),
-    )
 
 
 def render_archive(

@@ -1,4 +1,4 @@
-"""EDGE: one run of a day at a time: the lock file and the run ledger around build and send."""
+"""EDGE: one run of a day at a time: the lock file and the run ledger around build-then-send."""
 
 from __future__ import annotations
 
@@ -9,13 +9,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 
-from digest import pipeline
 from digest.config import Config
 from digest.errors import LockedError
 from digest.store import Store, adopt_legacy_state
+
+if TYPE_CHECKING:
+    from digest.mail import SendReport
+    from digest.pipeline import BuildResult
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +33,26 @@ MANUAL_LOCK_WAIT_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
+class BuildOptions:
+    """How a build departs from the daily one: the arguments of the same name of pipeline.build."""
+
+    feeds_path: Path | None = None
+    since: datetime | None = None
+    explain: bool = False
+    force: bool = False
+    new_edition: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class RunOutcome:
-    """What one call of `run_day` did: ran the day's job, or left it because it was already done."""
+    """What one call of `run_day` did: ran the day's job, or left it because it was already done.
+    `report`: what the send did, when the run sent."""
 
     day: date
     ran: bool
     sent: bool
     paths: tuple[Path, ...] = ()
+    report: SendReport | None = None
 
 
 def lock_path(config: Config) -> Path:
@@ -99,12 +116,15 @@ def run_day(
     send: bool,
     wait: float,
     force: bool = False,
+    options: BuildOptions = BuildOptions(),
+    built: Callable[[BuildResult], None] | None = None,
 ) -> RunOutcome:
     """Build (and send) the edition of `day` unless the ledger says that day is done.
 
     The lock makes the ledger check and the run one step: a second caller waits for the lock and
     then finds the day done. A row left 'running' is stale (its process died: the lock is free), so
-    the day runs again. `force` runs even a done day (a manual rebuild)."""
+    the day runs again. `force` runs even a done day (a manual rebuild); `options` are the
+    build's (see pipeline.build); `built` hears of the build before the send starts."""
     with exclusive(config, wait=wait):
         with Store.open(config.state_path) as store:
             previous = store.runs.get(day)
@@ -124,44 +144,67 @@ def run_day(
         started = time.perf_counter()
         log.info("run of %s started", day)
         try:
-            result = pipeline.build(config, day=day, now=now)
-            undelivered = _send(config, day, now) if send else None
+            result = _build(config, day, now, options)
+            if built is not None:
+                built(result)
+            report = _send(config, day, now) if send else None
         except BaseException as error:
             _finish(config, day, clock(), f"{type(error).__name__}: {error}")
             log.error(
                 "run of %s failed after %.2f s: %s", day, time.perf_counter() - started, error
             )
             raise
+        # Someone not served fails the run, so that a restart within the grace period tries
+        # those recipients again.
+        undelivered = None if report is None or report.ok else report.aborted or report.summary()
         _finish(config, day, clock(), undelivered)
         if undelivered:
             log.error("run of %s built, but %s", day, undelivered)
         else:
             log.info("run of %s done in %.2f s", day, time.perf_counter() - started)
-        return RunOutcome(day=day, ran=True, sent=send and not undelivered, paths=result.paths)
+        return RunOutcome(
+            day=day, ran=True, sent=send and not undelivered, paths=result.paths, report=report
+        )
 
 
-@contextmanager
-def recorded(config: Config, day: date, now: datetime) -> Iterator[list[str]]:
-    """A ledger row around a run started by hand: 'running', then done, or failed with the
-    problems the caller appended to the yielded list (or the exception that ended the run)."""
-    problems: list[str] = []
-    with Store.open(config.state_path) as store:
-        store.runs.begin(day, now)
-    try:
-        yield problems
-    except BaseException as error:
-        _finish(config, day, now, f"{type(error).__name__}: {error}")
-        raise
-    _finish(config, day, now, "; ".join(problems) or None)
+def build_day(
+    config: Config, *, day: date, now: datetime, wait: float, options: BuildOptions
+) -> BuildResult:
+    """Build the edition of `day` under the run lock, sending nothing and leaving the ledger be
+    (a build by hand)."""
+    with exclusive(config, wait=wait):
+        return _build(config, day, now, options)
 
 
-def _send(config: Config, day: date, now: datetime) -> str | None:
-    """Send the edition; a German summary when someone was not served (the run then counts as
-    failed, so that a restart within the grace period tries those recipients again)."""
-    report = pipeline.send(config, day=day, now=now)
-    if report.ok:
-        return None
-    return report.aborted or report.summary()
+def send_day(config: Config, *, day: date, now: datetime, wait: float, dry_run: bool) -> SendReport:
+    """Send the built edition of `day` under the run lock (by hand: the ledger is left be)."""
+    with exclusive(config, wait=wait):
+        return _send(config, day, now, dry_run=dry_run)
+
+
+# The stages and their libraries load when a day is built or sent, not for `digest status`:
+# the pipeline is imported on first use.
+
+
+def _build(config: Config, day: date, now: datetime, options: BuildOptions) -> BuildResult:
+    from digest import pipeline
+
+    return pipeline.build(
+        config,
+        day=day,
+        now=now,
+        feeds_path=options.feeds_path,
+        since=options.since,
+        explain=options.explain,
+        force=options.force,
+        new_edition=options.new_edition,
+    )
+
+
+def _send(config: Config, day: date, now: datetime, *, dry_run: bool = False) -> SendReport:
+    from digest import pipeline
+
+    return pipeline.send(config, day=day, now=now, dry_run=dry_run)
 
 
 def _finish(config: Config, day: date, now: datetime, error: str | None) -> None:

@@ -10,10 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from types import FrameType
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from babel.dates import format_datetime
 
@@ -21,6 +20,9 @@ from digest.config import Config, ScheduleConfig
 from digest.errors import ConfigError, DigestError, LockedError
 from digest.runs import Clock, RunOutcome, exclusive, run_day
 from digest.store import FeedHealth, RunRecord, Store
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +170,8 @@ class _Stopper:
 
 def serve(config: Config, *, clock: Clock = system_clock, wait: float = LOCK_WAIT_SECONDS) -> None:
     """Run in the foreground until SIGTERM or SIGINT: today's missed run, then the daily trigger."""
+    from apscheduler.schedulers.blocking import BlockingScheduler  # not needed by `status`
+
     trigger = daily_trigger(config.schedule, config.timezone)
     scheduler = BlockingScheduler(timezone=trigger.timezone)
     scheduler.add_job(

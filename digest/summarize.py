@@ -5,16 +5,21 @@ from __future__ import annotations
 import functools
 import importlib
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from sumy.summarizers._summarizer import AbstractSummarizer
 
+from digest import continuity
+from digest.config import SUMMARIZE_METHODS, SummarizeConfig
 from digest.errors import SummarizeError
+from digest.models import Continuation, EarlierStory, Failure, Section, Story
 from digest.summary_document import build_document, load_language
 from digest.summary_rules import DEFAULT_MAX_POINTS, DEFAULT_WORD_BUDGET, Budget
 from digest.summary_scorer import KeyPointSummarizer
 
-DEFAULT_METHOD = "keypoints"
+METHODS = SUMMARIZE_METHODS
+DEFAULT_METHOD = METHODS[0]
 # sumy's own methods by name: module and class, imported on first use (some need numpy).
 STOCK_METHODS = {
     "lexrank": ("sumy.summarizers.lex_rank", "LexRankSummarizer"),
@@ -26,7 +31,6 @@ STOCK_METHODS = {
     "kl": ("sumy.summarizers.kl", "KLSummarizer"),
     "reduction": ("sumy.summarizers.reduction", "ReductionSummarizer"),
 }
-METHODS = (DEFAULT_METHOD, *STOCK_METHODS)
 MAX_VERSIONS = 6  # versions of one story read for its key points, lead first
 
 
@@ -98,3 +102,59 @@ def key_points(
         word_budget=word_budget,
         method=method,
     )
+
+
+def summarize_sections(
+    sections: Sequence[Section],
+    settings: SummarizeConfig,
+    *,
+    continued: Sequence[Continuation] = (),
+    earlier: Sequence[EarlierStory] = (),
+    only_new: bool = True,
+) -> tuple[tuple[Section, ...], list[Failure]]:
+    """Key points for every story, and a Failure for each story that gave none. With `only_new`,
+    a continued story's are drawn only from sentences not sent before (an unchanged one gets
+    none: it is listed as "Weiterhin in den Nachrichten", not told again)."""
+    by_story = {c.story: c for c in continued} if only_new else {}
+    failures: list[Failure] = []
+    done = []
+    for section in sections:
+        stories = []
+        for story in section.stories:
+            continuation = by_story.get(story.lead.url)
+            if continuation is None:
+                points = _story_points(story, settings, failures)
+            elif continuation.unchanged:
+                points = ()
+            else:
+                sent = continuity.matched_stories(continuation, earlier)
+                fresh = continuity.fresh_texts(story, sent)
+                points = _story_points(story, settings, failures, fresh)
+            stories.append(replace(story, key_points=points))
+        done.append(replace(section, stories=tuple(stories)))
+    return tuple(done), failures
+
+
+def _story_points(
+    story: Story,
+    settings: SummarizeConfig,
+    failures: list[Failure],
+    versions: Sequence[tuple[str, str]] | None = None,
+) -> tuple[str, ...]:
+    """Key points drawn across every version of the story in the lead's language, lead first;
+    `versions` ((title, text) pairs) replaces the articles' own texts."""
+    lead = story.lead
+    try:
+        points = story_key_points(
+            versions
+            if versions is not None
+            else [(a.title, a.text) for a in story.articles if a.language == lead.language],
+            max_points=settings.max_points,
+            language=lead.language,
+            word_budget=settings.word_budget,
+            method=settings.method,
+        )
+    except SummarizeError as error:
+        failures.append(Failure(source=lead.source, stage="summarize", message=str(error)))
+        return ()
+    return tuple(points)

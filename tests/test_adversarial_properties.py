@@ -14,11 +14,10 @@ from hypothesis import strategies as st
 from digest.config import RenderConfig
 from digest.errors import FeedError
 from digest.feeds import html_to_text, parse_feed
-from digest.models import Article, Digest, Failure, FeedSource, Section, Story
+from digest.models import Article, Digest, Edition, Failure, FeedSource, Section, Story
 from digest.nlp import split_sentences
 from digest.render import (
     MAX_FEED_EDITIONS,
-    edition_from_json,
     joined_url,
     reference_lines,
     render,
@@ -181,7 +180,7 @@ def test_feed_xml_and_digest_html_parse_whatever_text_a_feed_sends(title: str, t
     )
     rendered = render(digest, RenderConfig(), timezone="Europe/Berlin")
     STRICT_HTML.parse(rendered.html)  # raises on any parse error, invalid characters included
-    edition = edition_from_json(rendered.json, "2026-11-29/digest.html")
+    edition = Edition.from_json(rendered.json, "2026-11-29/digest.html")
     feed = render_feed([edition], RenderConfig(), title=parsed.title, timezone="Europe/Berlin")
     ET.fromstring(feed.encode("utf-8"))
 
@@ -194,7 +193,7 @@ def test_feed_xml_parses_even_when_an_older_edition_holds_forbidden_characters()
         "top": [{"title": "Titel\x01mit\ufffe Steuerzeichen\ud800", "url": "https://a.example/"}],
         "sections": [{"title": "S\x0b", "stories": []}],
     }
-    edition = edition_from_json(json.dumps(data), "2026-11-28/digest.html")
+    edition = Edition.from_json(json.dumps(data), "2026-11-28/digest.html")
     feed = render_feed([edition], RenderConfig(), title="Briefing\x1f", timezone="Europe/Berlin")
     root = ET.fromstring(feed.encode("utf-8"))
     assert "Titelmit Steuerzeichen" in ET.tostring(root, encoding="unicode")
@@ -202,7 +201,7 @@ def test_feed_xml_parses_even_when_an_older_edition_holds_forbidden_characters()
 
 def test_the_atom_feed_lists_the_latest_sixty_editions() -> None:
     editions = [
-        edition_from_json(
+        Edition.from_json(
             json.dumps(
                 {
                     "date": (NOW.date() - timedelta(days=n)).isoformat(),

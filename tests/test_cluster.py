@@ -15,7 +15,7 @@ from digest import cluster as clustering
 from digest.cluster import compound_parts, link_stories, measure
 from digest.editorial import load_model
 from digest.models import Article
-from digest.relevance import stem
+from digest.relevance import load_topics, stem
 
 LABELLED = Path(__file__).resolve().parent / "data" / "selection" / "articles.toml"
 NOW = datetime(2024, 12, 21, 18, 0, tzinfo=UTC)
@@ -39,7 +39,7 @@ def _article(row: dict[str, Any]) -> Article:
 
 def cluster(articles: list[Article], **options: Any) -> clustering.Clustering:
     model = load_model()
-    return clustering.cluster(articles, model.story, model.story_link, **options)
+    return clustering.cluster(articles, model.story, model.story_link, load_topics(), **options)
 
 
 def _group_of(articles: list[Article]) -> dict[int, int]:
@@ -97,7 +97,7 @@ def test_dates_weekdays_numbers_and_feed_boilerplate_never_link_two_reports() ->
         published=NOW,
         text=f"{day}. Der Haushaltsausschuss gab 14 Milliarden Euro für Fregatten frei.",
     )
-    found = measure([first, second])
+    found = measure([first, second], load_topics())
     assert not found.copies
     assert all(f["shared_title_names"] == 0 and f["cosine"] < 0.1 for f in found.features)
     assert len(cluster([first, second]).groups) == 2
@@ -118,8 +118,8 @@ def test_a_live_blog_is_compared_by_its_title_alone() -> None:
         published=NOW,
         text=attack.text + " Weitere Entwicklungen im Liveblog.",
     )
-    with_text = measure([attack, ticker]).features
-    by_title = measure([attack, ticker], title_only=frozenset({1})).features
+    with_text = measure([attack, ticker], load_topics()).features
+    by_title = measure([attack, ticker], load_topics(), title_only=frozenset({1})).features
     assert with_text and with_text[0]["cosine"] > 0.15
     assert not by_title or by_title[0]["cosine"] < with_text[0]["cosine"] / 2
     assert len(cluster([attack, ticker], title_only=frozenset({1})).groups) == 2

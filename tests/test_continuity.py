@@ -20,6 +20,7 @@ import pytest
 from digest import continuity, pipeline, preview
 from digest.config import DEFAULT_CONFIG, Config, load_config
 from digest.models import Article, EarlierStory, Story
+from digest.relevance import load_topics
 from tests.conftest import Handler, Reply, Request, Server
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -265,7 +266,9 @@ def test_shared_generic_words_do_not_make_a_continuation() -> None:
     )
     today = Story(lead=article("https://a.example/japan", *OTHER_DAY2, day=2))
     follow_up = Story(lead=article("https://a.example/x2", *X_DAY2, day=2))
-    found = continuity.match([today, follow_up], [earlier], day=date(2026, 12, 2))
+    found = continuity.match(
+        [today, follow_up], [earlier], day=date(2026, 12, 2), topics=load_topics()
+    )
     assert [c.story for c in found] == ["https://a.example/x2"]
 
 
@@ -281,8 +284,12 @@ def test_an_older_edition_needs_more_likeness_than_yesterdays() -> None:
         )
 
     follow_up = Story(lead=article("https://a.example/x2", *X_DAY2, day=2))
-    recent = continuity.match([follow_up], [earlier(date(2026, 12, 1))], day=date(2026, 12, 2))
-    old = continuity.match([follow_up], [earlier(date(2026, 11, 1))], day=date(2026, 12, 2))
+    recent = continuity.match(
+        [follow_up], [earlier(date(2026, 12, 1))], day=date(2026, 12, 2), topics=load_topics()
+    )
+    old = continuity.match(
+        [follow_up], [earlier(date(2026, 11, 1))], day=date(2026, 12, 2), topics=load_topics()
+    )
     assert recent and (not old or old[0].similarity < recent[0].similarity)
 
 

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from digest.errors import ExtractError
 from digest.extract import (
-    ExtractedPage,
     choose_text,
     clean_text,
     detect_language,
@@ -19,7 +18,7 @@ from digest.extract import (
     extract_page_or_error,
     is_paywalled,
 )
-from digest.models import MARKER_PAYWALL, MARKER_TEASER_ONLY
+from digest.models import MARKER_PAYWALL, MARKER_TEASER_ONLY, ExtractedPage
 
 PAGES = Path(__file__).parent / "data" / "pages"
 

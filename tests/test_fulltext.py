@@ -16,12 +16,18 @@ import pytest
 from click.testing import CliRunner
 from conftest import Handler, Reply, Server, keep_everything_model
 
-from digest import pipeline
+from digest import fulltext, pipeline
 from digest import select as select_stage
 from digest.cli import main
 from digest.config import DEFAULT_CONFIG, Config, ExtractConfig, load_config
-from digest.extract import IN_PROCESS_LIMIT, ExtractedPage, Workers, full_article, needs_page
-from digest.models import MARKER_NO_DATE, MARKER_PAYWALL, MARKER_TEASER_ONLY, Article
+from digest.extract import IN_PROCESS_LIMIT, Workers, full_article, needs_page
+from digest.models import (
+    MARKER_NO_DATE,
+    MARKER_PAYWALL,
+    MARKER_TEASER_ONLY,
+    Article,
+    ExtractedPage,
+)
 from digest.store import CachedPage, Store
 
 PAGES = Path(__file__).parent / "data" / "pages"
@@ -237,7 +243,7 @@ def test_failed_page_is_tried_again_after_the_retry_time(
     server = serve_feed(http_server, items, {})
     config = config_for(tmp_path, server.url("/feed.xml"))
     pipeline.build(config, day=DAY, now=NOW)
-    later = NOW + pipeline.PAGE_RETRY_AFTER + timedelta(minutes=1)
+    later = NOW + fulltext.PAGE_RETRY_AFTER + timedelta(minutes=1)
     pipeline.build(config, day=DAY, now=later)
     assert server.hits("/politik/geloescht") == 2
 

@@ -16,7 +16,8 @@ from email.utils import format_datetime
 from pathlib import Path
 from xml.etree import ElementTree
 
-from digest import extract, feeds, pipeline
+from digest import extract, feeds
+from digest.articles import articles_from_entries
 from digest.config import ExtractConfig
 from digest.models import Article, FeedSource
 from digest.urls import canonical_url
@@ -77,7 +78,7 @@ def feed_articles(path: Path, name: str | None = None) -> list[Article]:
     source = FeedSource(name=name or path.stem, url=str(path))
     now = datetime.now(UTC)
     parsed = feeds.parse_feed(path.read_bytes(), source=source, now=now)
-    articles, _ = pipeline.articles_from_entries([(source, e) for e in parsed.entries], now)
+    articles, _ = articles_from_entries([(source, e) for e in parsed.entries], now)
     min_words = ExtractConfig().min_words
     return [
         extract.finish_article((a, extract.feed_text(a), None), min_words=min_words)
@@ -131,7 +132,7 @@ def own_items() -> list[Labelled]:
             source = FeedSource(name=feed, url=str(path))
             now = datetime.now(UTC)
             parsed = feeds.parse_feed(rss_document(outlet, rows), source=source, now=now)
-            built, _ = pipeline.articles_from_entries([(source, e) for e in parsed.entries], now)
+            built, _ = articles_from_entries([(source, e) for e in parsed.entries], now)
             min_words = ExtractConfig().min_words
             articles = {
                 a.url: extract.finish_article((a, extract.feed_text(a), None), min_words=min_words)

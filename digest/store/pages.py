@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from digest.extract import ExtractedPage
+from digest.models import ExtractedPage
 from digest.store.database import Database, read_time, stored_time
 
 
