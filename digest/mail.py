@@ -30,6 +30,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, parseaddr
 
+from digest import retry
 from digest.config import EmailConfig
 from digest.errors import ConfigError, MailError
 from digest.store import Store
@@ -429,15 +430,14 @@ def _send_with_retries(
 ) -> None:
     """Raises _Permanent when this recipient cannot be served, MailError when nobody can."""
     day, revision = letter.day, letter.revision
-    for attempt in range(retries + 1):
-        last = attempt == retries
+    for attempt in retry.attempts(retries, backoff):
         store.record_send(day, recipient.key, "pending", wall(), revision=revision)
         try:
             connection = session.connection()
             _send_one(connection, message, sender.address, recipient.address)
         except _Transient as error:
             session.drop_if_broken()
-            if last:
+            if attempt.last:
                 store.record_send(
                     day, recipient.key, "failed", wall(), revision=revision, error=str(error)
                 )
@@ -446,7 +446,7 @@ def _send_with_retries(
                     raise MailError(gave_up) from None
                 raise _Permanent(gave_up) from None
             log.warning("transient failure for %s, retrying: %s", recipient.address, error)
-            sleep(backoff * 2**attempt)
+            sleep(attempt.wait())
             continue
         except MailError as error:
             store.record_send(
