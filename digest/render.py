@@ -36,8 +36,6 @@ DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LOCALE = "de_DE"
 TEXT_WIDTH = 78
 NBSP = "\u00a0"
-# A narrow no-break space: German typography's thin space inside "z. B." or before units.
-THIN_SPACE = "\u202f"
 ATOM = "http://www.w3.org/2005/Atom"
 
 
