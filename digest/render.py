@@ -301,12 +301,6 @@ def _broken_url(url: str, label: str, width: int) -> list[str]:
     return lines
 
 
-def joined_url(lines: Sequence[str]) -> str:
-    """The URL back from reference lines written by reference_lines (whitespace dropped)."""
-    text = "".join(line.strip() for line in lines)
-    return text[1:-1] if text.startswith("<") and text.endswith(">") else text
-
-
 def number_links(
     sections: Sequence[Section],
     top: Sequence[Story],
