@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 import html as html_module
 import itertools
+import json
 import math
 import multiprocessing
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -234,9 +235,26 @@ def _parse_timestamp(value: str) -> datetime | None:
 
 
 def _json_ld_dates(tree: Any) -> Iterable[str]:
+    """Every datePublished in the page's JSON-LD, in the order written; a block that is not
+    JSON (even allowing control characters in strings, as pages often have) gives none."""
     for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
-        for match in re.finditer(r'"datePublished"\s*:\s*"([^"]+)"', script):
-            yield match.group(1)
+        try:
+            data = json.loads(script, strict=False)
+        except ValueError:
+            continue
+        yield from _dates_published(data)
+
+
+def _dates_published(node: object) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "datePublished" and isinstance(value, str):
+                yield value
+            else:
+                yield from _dates_published(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _dates_published(item)
 
 
 def _published(tree: Any, fallback: str | None) -> datetime | None:

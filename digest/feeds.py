@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
+import ftfy
 import lxml.html
 from lxml import etree
 
@@ -273,8 +274,10 @@ def _plain(value: str) -> str:
     return strip_forbidden_chars(text)
 
 
-# UTF-8 read as Windows-1252 (or Latin-1): each lead byte shows as one of these characters,
-# followed by one or two characters standing for continuation bytes 0x80-0xBF.
+# UTF-8 read as Windows-1252 or Latin-1 shows each character of several bytes as a lead byte
+# (U+00C2 to U+00F4) followed by characters standing for continuation bytes (0x80-0xBF). Text
+# without such a pair cannot be that misreading and skips ftfy, which would spend about 0.1 ms
+# judging each text (benchmarks/libraries.py).
 _CONTINUATION_BYTES = bytes(range(0x80, 0xC0))
 _CONTINUATION_CHARS = "".join(
     sorted(
@@ -282,34 +285,13 @@ _CONTINUATION_CHARS = "".join(
         | set(_CONTINUATION_BYTES.decode("latin-1"))
     )
 )
-_CONT = "[" + re.escape(_CONTINUATION_CHARS) + "]"
-# Lead bytes 0xC2-0xC3 (the Latin-1 letters: umlauts, sharp s, accents) and 0xE2 (punctuation,
-# euro sign): the mojibake of German text. Other leads ("Ä«" is also plain text) are left alone.
-_MOJIBAKE = re.compile(f"[\u00c2\u00c3]{_CONT}|\u00e2{_CONT}{_CONT}")
-_TO_BYTE = {ch: bytes([b]) for b in range(256) for ch in {bytes([b]).decode("latin-1")}}
-_TO_BYTE.update(
-    {
-        bytes([b]).decode("cp1252"): bytes([b])
-        for b in range(0x80, 0xA0)
-        if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
-    }
-)
+_MISREAD = re.compile("[\u00c2-\u00f4][" + re.escape(_CONTINUATION_CHARS) + "]")
 
 
 def repair_mojibake(text: str) -> str:
-    """Undo UTF-8 that was decoded as Windows-1252 or Latin-1 ("fÃ¼r" -> "für"), sequence by
-    sequence; anything that does not decode back to valid UTF-8 is left as it is."""
-    if max(text, default="\0") < "\u00c2" or not _MOJIBAKE.search(text):
-        return text
-    return _MOJIBAKE.sub(_repair_sequence, text)
-
-
-def _repair_sequence(match: re.Match[str]) -> str:
-    raw = b"".join(_TO_BYTE[ch] for ch in match.group())
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return match.group()
+    """Undo UTF-8 that was decoded as Windows-1252 or Latin-1 ("fÃ¼r" -> "für", "ErdoÄŸan" ->
+    "Erdoğan"), as ftfy judges it; text that is not such a misreading is left as it is."""
+    return ftfy.fix_encoding(text) if _MISREAD.search(text) else text
 
 
 def _entry(raw: dict, *, source: FeedSource, now: datetime, feed_link: str) -> Entry | None:

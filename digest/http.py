@@ -23,7 +23,6 @@ import asyncio
 import email.utils
 import logging
 import re
-import zlib
 from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -35,7 +34,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from digest import __version__
+from digest import __version__, retry
 from digest.addresses import (
     AddressPolicy,
     PublicOnlyTransport,
@@ -43,6 +42,7 @@ from digest.addresses import (
     require_public_host,
     resolves_public,
 )
+from digest.bodies import read_body
 from digest.config import FetchConfig
 from digest.errors import FetchFailed
 from digest.models import FeedSource, is_web_url
@@ -227,14 +227,6 @@ def fetch_pages(
     return asyncio.run(session.fetch_all(list(urls), config.pages_deadline))
 
 
-def fetch_source(source: FeedSource, config: FetchConfig) -> Fetched:
-    """Fetch one configured feed, raising FetchError on failure."""
-    (result,) = fetch_feeds([source], config)
-    if isinstance(result, FetchFailure):
-        raise FetchFailed(result.message, result.status)
-    return result
-
-
 def read_local(path: Path, config: FetchConfig) -> Fetched:
     path = path.absolute()
     try:
@@ -415,10 +407,8 @@ class _Session:
             return FetchFailure(
                 url=url, message=f"{url}: not a valid http(s) URL", status="invalid-url"
             )
-        attempts = max(0, config.retries) + 1
         failure: FetchFailure | None = None  # the last attempt's, when another may follow
-        for attempt in range(attempts):
-            last = attempt == attempts - 1
+        for attempt in retry.attempts(config.retries, BACKOFF_SECONDS):
             try:
                 async with self.limiter.slot(url):
                     if self.breaker.is_open(url):  # tried before: that failure; else not tried
@@ -431,9 +421,9 @@ class _Session:
                 return fetched
             except _Retryable as error:
                 failure = FetchFailure(url=url, message=str(error), status=error.status)
-                if last:
+                if attempt.last:
                     return failure
-                await asyncio.sleep(error.wait if error.wait is not None else _backoff(attempt))
+                await asyncio.sleep(attempt.wait(error.wait))
             except (TimeoutError, httpx.TimeoutException) as error:
                 self._record(url, "timeout")
                 what = "took longer than" if isinstance(error, TimeoutError) else "no answer within"
@@ -443,9 +433,9 @@ class _Session:
                 failure = FetchFailure(
                     url=url, message=f"{url}: timeout ({what} {limit:g} s)", status="timeout"
                 )
-                if last or self.breaker.is_open(url):
+                if attempt.last or self.breaker.is_open(url):
                     return failure
-                await asyncio.sleep(_backoff(attempt))
+                await asyncio.sleep(attempt.wait())
             except FetchFailed as error:
                 self._record(url, error.status)
                 return FetchFailure(url=url, message=str(error), status=error.status)
@@ -518,7 +508,7 @@ class _Session:
                     )
                 if status >= 400 or status < 200:
                     raise FetchFailed(f"{url}: HTTP {status}", str(status))
-                body = await _read_body(response, config.max_bytes, url)
+                body = await read_body(response, config.max_bytes, url)
                 return _result(url, current, body, response)
             finally:
                 await response.aclose()
@@ -548,10 +538,6 @@ def _skipped(url: str) -> FetchFailure:
         message=f"{url}: not requested, {_origin(url)} did not answer earlier in this build",
         status="skipped",
     )
-
-
-def _backoff(attempt: int) -> float:
-    return BACKOFF_SECONDS * 2**attempt
 
 
 class _Retryable(FetchFailed):
@@ -588,83 +574,6 @@ def _retry_after(headers: httpx.Headers) -> float | None:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
 
 
-# ---------------------------------------------------------------------------------------------
-# Bodies: every byte produced counts against the size cap, compressed or not.
-
-_GZIP_MAGIC = b"\x1f\x8b"
-
-
-async def _read_body(response: httpx.Response, limit: int, url: str) -> bytes:
-    """The decoded body, refusing to hold more than `limit` decoded bytes at any moment.
-
-    Content-Encoding is undone here; so is gzip sent without it (a body starting with the gzip
-    signature), through the same bounded inflater: a bomb is cut at the cap, and bytes that only
-    start like gzip fail here as a corrupt body instead of reaching the page parser."""
-    header = response.headers.get("content-encoding", "")
-    decoder: _Decoder | None = None
-    head = b""
-    body = bytearray()
-    async for raw in response.aiter_raw():
-        if decoder is None:
-            head += raw
-            if len(head) < len(_GZIP_MAGIC):
-                continue
-            decoder = _Decoder.for_body(header, head, url)
-            raw, head = head, b""
-        body += decoder.feed(raw, limit - len(body) + 1)
-        if len(body) > limit:
-            raise FetchFailed(f"{url}: larger than the limit of {limit} bytes", "too-large")
-    if decoder is None and head:
-        body += _Decoder.for_body(header, head, url).feed(head, limit + 1)
-        if len(body) > limit:
-            raise FetchFailed(f"{url}: larger than the limit of {limit} bytes", "too-large")
-    return bytes(body)
-
-
-class _Decoder:
-    """Content-Encoding undone piece by piece, never producing more than asked for."""
-
-    def __init__(self, wbits: int | None, url: str) -> None:
-        self._wbits = wbits
-        self._url = url
-        self._inflater = zlib.decompressobj(wbits) if wbits is not None else None
-        self._first = True
-
-    @classmethod
-    def for_body(cls, header: str, head: bytes, url: str) -> _Decoder:
-        """The decoder for a body whose Content-Encoding is `header` and that starts with
-        `head`: gzip also when only the bytes say so."""
-        codings = [c.strip().lower() for c in header.split(",") if c.strip()]
-        codings = [c for c in codings if c != "identity"]
-        if not codings:
-            return cls(16 + zlib.MAX_WBITS if head.startswith(_GZIP_MAGIC) else None, url)
-        if len(codings) == 1 and codings[0] in ("gzip", "x-gzip"):
-            return cls(16 + zlib.MAX_WBITS, url)
-        if len(codings) == 1 and codings[0] == "deflate":
-            return cls(zlib.MAX_WBITS, url)
-        raise FetchFailed(f"{url}: unsupported content encoding {header!r}", "encoding")
-
-    def feed(self, data: bytes, room: int) -> bytes:
-        if self._inflater is None:
-            return data[:room]
-        if self._first and self._wbits == zlib.MAX_WBITS and data and not _is_zlib_header(data):
-            # Many servers send raw deflate under "deflate"; accept both.
-            self._inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-        self._first = False
-        try:
-            # At most `room` bytes come out; input left over stays in unconsumed_tail, which only
-            # happens when the cap is reached, and then the body is refused.
-            return self._inflater.decompress(data, room)
-        except zlib.error as error:
-            raise FetchFailed(
-                f"{self._url}: corrupt compressed body ({error})", "encoding"
-            ) from None
-
-
-def _is_zlib_header(data: bytes) -> bool:
-    return len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
-
-
 __all__ = [
     "FetchFailed",
     "FetchFailure",
@@ -673,7 +582,6 @@ __all__ = [
     "Validators",
     "fetch_feeds",
     "fetch_pages",
-    "fetch_source",
     "freshness_lifetime",
     "is_public_address",
     "read_local",

@@ -30,6 +30,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, parseaddr
 
+from digest import retry
 from digest.config import EmailConfig
 from digest.errors import ConfigError, MailError
 from digest.store.sends import Sends
@@ -425,22 +426,21 @@ def _send_with_retries(
 ) -> None:
     """Raises _Permanent when this recipient cannot be served, MailError when nobody can."""
     day, revision = letter.day, letter.revision
-    for attempt in range(retries + 1):
-        last = attempt == retries
+    for attempt in retry.attempts(retries, backoff):
         sends.attempt(day, revision, recipient.key, wall())
         try:
             connection = session.connection()
             _send_one(connection, message, sender.address, recipient.address)
         except _Transient as error:
             session.drop_if_broken()
-            if last:
+            if attempt.last:
                 sends.failed(day, revision, [recipient.key], wall(), str(error))
                 gave_up = f"{error} (gave up after {retries + 1} attempts)"
                 if error.connecting:
                     raise MailError(gave_up) from None
                 raise _Permanent(gave_up) from None
             log.warning("transient failure for %s, retrying: %s", recipient.address, error)
-            sleep(backoff * 2**attempt)
+            sleep(attempt.wait())
             continue
         except MailError as error:
             sends.failed(day, revision, [recipient.key], wall(), str(error))

@@ -170,10 +170,6 @@ class Topics:
     min_section_score: float
     hint_margin: float
 
-    @property
-    def section_titles(self) -> tuple[str, ...]:
-        return (*(title for title, _ in self.sections), self.fallback_section)
-
     @functools.cached_property
     def section_terms(self) -> Lexicon:
         """Every Ressort's terms in one lexicon; a term's topic is its Ressort."""
@@ -219,15 +215,6 @@ def _damped_sum(hits: Sequence[Term]) -> float:
 def relevance(article: Article, topics: Topics) -> Score:
     lexicon = topics.relevance.get(article.language) or topics.relevance["de"]
     return score_text(article.title, article.text, lexicon, topics)
-
-
-def section_scores(articles: Sequence[Article], topics: Topics) -> dict[str, float]:
-    """How strongly the articles of one story speak of each Ressort, summed over the articles."""
-    totals = dict.fromkeys((title for title, _ in topics.sections), 0.0)
-    for article in articles:
-        for title, lexicon in topics.sections:
-            totals[title] += score_text(article.title, article.text, lexicon, topics).value
-    return totals
 
 
 # --- Loading -------------------------------------------------------------------------------

@@ -37,8 +37,6 @@ DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LOCALE = "de_DE"
 TEXT_WIDTH = 78
 NBSP = "\u00a0"
-# A narrow no-break space: German typography's thin space inside "z. B." or before units.
-THIN_SPACE = "\u202f"
 ATOM = "http://www.w3.org/2005/Atom"
 
 
@@ -289,12 +287,6 @@ def _broken_url(url: str, label: str, width: int) -> list[str]:
         rest, prefix = rest[cut:], indent
     lines.append(prefix + rest)
     return lines
-
-
-def joined_url(lines: Sequence[str]) -> str:
-    """The URL back from reference lines written by reference_lines (whitespace dropped)."""
-    text = "".join(line.strip() for line in lines)
-    return text[1:-1] if text.startswith("<") and text.endswith(">") else text
 
 
 def number_links(

@@ -97,7 +97,13 @@ def exclusive(config: Config, *, wait: float) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(path, timeout=wait)
     try:
-        lock.acquire()
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            if wait == 0:
+                raise
+            log.info("%s: another digest run holds the lock; waiting up to %g s", path, wait)
+            lock.acquire()
     except Timeout:
         raise LockedError(
             f"{path}: another digest run holds the lock (waited {wait:g} s); try again later"

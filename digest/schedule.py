@@ -158,7 +158,7 @@ class _Stopper:
         self.scheduler = scheduler
         self.requested = False
 
-    def __call__(self, signum: int, frame: FrameType | None) -> None:
+    def __call__(self, signum: int, _frame: FrameType | None) -> None:
         if self.requested:
             log.info("received %s again: still waiting for the run in progress", _name(signum))
             return

@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 import tomllib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -204,6 +204,13 @@ with (Path(__file__).parent / "data" / "summarize" / "story.toml").open("rb") as
         (version["title"], version["text"]) for version in tomllib.load(_story)["versions"]
     )
 (ARTICLE_TITLE, ARTICLE), (OTHER_TITLE, OTHER_VERSION) = STORY
+
+
+def joined_url(lines: Sequence[str]) -> str:
+    """The URL back from the text part's reference lines (render.reference_lines): the lines
+    joined without their indentation, the angle brackets of a long URL dropped."""
+    text = "".join(line.strip() for line in lines)
+    return text[1:-1] if text.startswith("<") and text.endswith(">") else text
 
 
 def sentences_of(text: str) -> list[str]:

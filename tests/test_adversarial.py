@@ -217,11 +217,15 @@ def hostile_copy(tmp_path: Path, name: str, **replacements: str) -> Path:
 def test_billion_laughs_is_refused_without_expansion(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    tracemalloc.start()
     started = time.perf_counter()
     with caplog.at_level(logging.WARNING):
         config = build_with(tmp_path, {"Lachsalve": str(HOSTILE / "billion_laughs.xml")})
     elapsed = time.perf_counter() - started
+    # Memory is traced apart from the timed build: tracing slows every allocation down.
+    data = (HOSTILE / "billion_laughs.xml").read_bytes()
+    tracemalloc.start()
+    with pytest.raises(FeedError, match="entities"):
+        parse_feed(data, source=FeedSource("Lachsalve", "https://lol.example/feed"), now=NOW)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert "entities" in failures_of(config)["Lachsalve"]
@@ -232,7 +236,7 @@ def test_billion_laughs_is_refused_without_expansion(
     assert "lollol" not in "".join(
         p.read_text("utf-8", "replace") for p in files_under(config.out_dir)
     )
-    assert elapsed < 30 and peak < 200_000_000
+    assert elapsed < 30 and peak < 1_000_000
 
 
 def test_quadratic_entity_blowup_is_refused_before_parsing() -> None:
@@ -300,10 +304,13 @@ def many_items_feed(count: int) -> bytes:
 
 def test_feed_of_100000_items_keeps_the_first_items_in_bounded_time() -> None:
     data = many_items_feed(100_000)
-    tracemalloc.start()
+    source = FeedSource("Viel", "https://many.example/feed")
     started = time.perf_counter()
-    parsed = parse_feed(data, source=FeedSource("Viel", "https://many.example/feed"), now=NOW)
+    parsed = parse_feed(data, source=source, now=NOW)
     elapsed = time.perf_counter() - started
+    # Memory is traced in a second parse: tracing slows every allocation, so not while timed.
+    tracemalloc.start()
+    parse_feed(data, source=source, now=NOW)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert len(parsed.entries) == MAX_ITEMS

@@ -17,7 +17,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
+import threading
 import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
@@ -123,14 +123,34 @@ def test_a_build_waits_while_another_run_holds_the_lock_and_writes_nothing(
 ) -> None:
     out = tmp_path / "out"
     config = load_config(DEFAULT_CONFIG).with_out_dir(out)
+    verbose = [*build_command(out)[:3], "-v", *build_command(out)[3:]]  # logs the wait
     with runs.exclusive(config, wait=0):
         process = subprocess.Popen(
-            build_command(out), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            verbose, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
-        time.sleep(3.5)  # longer than a whole build takes when nothing holds the lock
-        assert process.poll() is None, "the second build ran while the lock was held"
+        said = waited_for_the_lock(process)
+        assert any("holds the lock; waiting" in line for line in said), said
+        assert process.poll() is None, "the second build ended while the lock was held"
         assert not (out / DAY.isoformat()).exists()
         assert not (out / "index.html").exists()
     _, errors = process.communicate(timeout=60)
-    assert process.returncode == 0, errors.decode()
+    assert process.returncode == 0, "".join(said) + errors
     assert (out / DAY.isoformat() / "digest.html").is_file()
+
+
+def waited_for_the_lock(process: subprocess.Popen[str], timeout: float = 60) -> list[str]:
+    """The build's log lines up to the one saying it waits for the lock (all of them if it
+    never says so: it ended, or `timeout` seconds passed)."""
+    said: list[str] = []
+
+    def read() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            said.append(line)
+            if "holds the lock; waiting" in line:
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return said

@@ -18,13 +18,13 @@ from digest.models import Article, Digest, Edition, Failure, FeedSource, Section
 from digest.nlp import split_sentences
 from digest.render import (
     MAX_FEED_EDITIONS,
-    joined_url,
     reference_lines,
     render,
     render_feed,
     wrap_text,
 )
 from digest.urls import canonical_url
+from tests.conftest import joined_url
 
 NOW = datetime(2026, 11, 29, 5, 0, tzinfo=UTC)
 SOURCE = FeedSource("Eigenschaft", "https://property.example/feed")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
+import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -124,6 +126,50 @@ def test_feed_parses_back_without_errors_newest_first(tmp_path: Path) -> None:
         "Marine &amp; Küstenschutz: „Aspides“ &lt;verlängert&gt;"
         in parsed.entries[0].content[0].value
     )
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+# RFC 3339 date-time, as atom:updated must be written (RFC 4287 3.3): offset or Z required.
+RFC_3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)")
+
+
+def assert_valid_atom(feed_xml: str) -> None:
+    """What RFC 4287 requires of a feed and its entries (section 4.1), checked on the tree."""
+    feed = ET.fromstring(feed_xml)
+    assert feed.tag == f"{ATOM}feed"
+
+    def one(parent: ET.Element, name: str) -> ET.Element:
+        found = parent.findall(f"{ATOM}{name}")
+        assert len(found) == 1, f"{parent.tag} has {len(found)} {name}"
+        return found[0]
+
+    for name in ("id", "title", "updated"):
+        assert (one(feed, name).text or "").strip()
+    assert RFC_3339.fullmatch(one(feed, "updated").text or "")
+    # Entries carry no author of their own, so the feed must have one with a name.
+    assert (one(one(feed, "author"), "name").text or "").strip()
+    links = {(link.get("rel", "alternate"), link.get("type")) for link in feed.iter(f"{ATOM}link")}
+    assert ("self", "application/atom+xml") in links
+    ids = [one(feed, "id").text]
+    for entry in feed.findall(f"{ATOM}entry"):
+        for name in ("id", "title", "updated"):
+            assert (one(entry, name).text or "").strip()
+        assert RFC_3339.fullmatch(one(entry, "updated").text or "")
+        alternates = [
+            link for link in entry.findall(f"{ATOM}link") if link.get("rel") == "alternate"
+        ]
+        assert len(alternates) == 1 and alternates[0].get("href")
+        content = one(entry, "content")
+        assert content.get("type") == "html" and len(content) == 0  # escaped markup, no children
+        ids.append(one(entry, "id").text)
+    assert all(i and i.startswith("urn:uuid:") for i in ids) and len(set(ids)) == len(ids)
+
+
+def test_feed_is_atom_as_rfc_4287_requires(tmp_path: Path) -> None:
+    assert_valid_atom(site(tmp_path)[1])  # no editions yet
+    for day in (date(2026, 11, 28), date(2026, 11, 29)):
+        write(tmp_path, edition(day, ("Marine & Küstenschutz: „Aspides“ <verlängert>",)))
+    assert_valid_atom(site(tmp_path)[1])
 
 
 def test_feed_entry_ids_are_stable_across_rebuilds(tmp_path: Path) -> None:

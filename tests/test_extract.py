@@ -107,6 +107,24 @@ def test_date_from_json_ld_is_aware() -> None:
     assert extracted.date.astimezone(UTC) == datetime(2024, 6, 2, 5, 15, tzinfo=UTC)
 
 
+def test_date_from_json_ld_is_read_as_json_escapes_and_nesting_included() -> None:
+    # Some JSON writers escape "+" as \u002B; the date sits inside an @graph here.
+    page = (
+        page_bytes("paywalled_article.html")
+        .replace(
+            b'{"@type":"NewsArticle","headline"',
+            b'{"@graph":[{"@type":"WebPage"},{"@type":"NewsArticle","headline"',
+        )
+        .replace(
+            b'"datePublished":"2024-06-02T07:15:00+02:00"',
+            b'"datePublished":"2024-06-02T07:15:00\\u002B02:00"',
+        )
+    )
+    page = page.replace(b'"name":"Jan Beispiel"}}</script>', b'"name":"Jan Beispiel"}}]}</script>')
+    extracted = extract_page(page)
+    assert extracted.date == datetime(2024, 6, 2, 5, 15, tzinfo=UTC)
+
+
 def test_english_article_is_detected_as_english_without_link_list() -> None:
     extracted = extract_page(page_bytes("english_article.html"))
     assert extracted.language == "en"

@@ -28,6 +28,7 @@ from digest.models import (
     Story,
     Termin,
 )
+from tests.conftest import joined_url
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 DAY = date(2026, 11, 29)
@@ -321,7 +322,7 @@ def test_every_text_reference_resolves_and_every_link_is_listed() -> None:
                 if not more.startswith(" ") or not following[0].startswith("<"):
                     break
                 following.append(more)
-            listed[match[1]] = render.joined_url(following)
+            listed[match[1]] = joined_url(following)
     cited = set(re.findall(r"\[(\d+)\]", text))
     assert cited == set(listed)
     named = {a.url for s in digest.stories for a in (s.lead, *render.also_reported(s))}
@@ -386,7 +387,7 @@ def test_reference_lines_stay_within_78_columns_and_give_every_url_back(lengths:
     for (number, url), begin, end in zip(references, starts, ends, strict=True):
         assert lines[begin].startswith(f"[{number}] ")
         first = lines[begin][len(f"[{number}] ") :]
-        assert render.joined_url([first, *lines[begin + 1 : end]]) == url
+        assert joined_url([first, *lines[begin + 1 : end]]) == url
 
 
 # --- German words ----------------------------------------------------------------------------
