@@ -15,7 +15,7 @@ from datasketch import MinHash, MinHashLSH
 from digest import nlp
 from digest.linear import BinaryModel
 from digest.models import MARKER_TEASER_ONLY, Article
-from digest.relevance import Lexicon, Topics, load_topics, stem
+from digest.relevance import Lexicon, Topics, load_topics
 
 # Agency copies: word 3-shingles whose estimated Jaccard similarity reaches COPY_JACCARD.
 SHINGLE_SIZE = 3
@@ -58,13 +58,13 @@ class Clustering:
 
 @functools.cache
 def _stop_stems(language: str) -> frozenset[str]:
-    return frozenset(stem(w, language) for w in nlp.stop_words(language))
+    return frozenset(nlp.stem(w, language) for w in nlp.stop_words(language))
 
 
 def content_stems(text: str, language: str) -> list[str]:
     """Stems of the words that carry content: no stop words, nothing shorter than three letters."""
     stops = _stop_stems(language)
-    stems = (stem(w, language) for w in nlp.words(text) if len(w) >= 3 or w.isdigit())
+    stems = (nlp.stem(w, language) for w in nlp.words(text) if len(w) >= 3 or w.isdigit())
     return [s for s in stems if s not in stops]
 
 
@@ -89,18 +89,14 @@ def compound_parts(word: str, known: frozenset[str] | set[str]) -> list[str]:
         return [p for piece in pieces for p in (compound_parts(piece, known) or [piece])]
     for start in range(MIN_HEAD, len(word) - MIN_HEAD + 1):
         head = word[start:]
-        if _stem_de(head) not in known:
+        if nlp.stem(head) not in known:
             continue
         modifier = word[:start]
         unlinked = _LINKING.sub("", modifier)
         for candidate in (modifier, unlinked):
-            if len(candidate) >= MIN_HEAD and _stem_de(candidate) in known:
+            if len(candidate) >= MIN_HEAD and nlp.stem(candidate) in known:
                 return [candidate, head]
     return []
-
-
-def _stem_de(word: str) -> str:
-    return stem(word, "de")
 
 
 def term_frequencies(
@@ -126,7 +122,7 @@ def term_frequencies(
     for word in nlp.words(text):
         if len(word) < 3 or nlp.is_calendar_word(word) or word in ignored:
             continue
-        word_stem = stem(word, language)
+        word_stem = nlp.stem(word, language)
         if word_stem in stops:
             continue
         words[word_stem] += 1
@@ -134,7 +130,7 @@ def term_frequencies(
             topical.add(word_stem)
         if language == "de" and len(word) >= MIN_COMPOUND:
             for part in compound_parts(word, known):
-                part_stem = _stem_de(part)
+                part_stem = nlp.stem(part)
                 if part_stem != word_stem and part_stem not in stops:
                     parts[part_stem] += 1
     frequencies = {
@@ -167,10 +163,10 @@ def title_names(
             or word in ignored
             or nlp.is_calendar_word(word)
             or (lexicon is not None and lexicon.match_word(word) is not None)
-            or stem(word, language) in ignored
+            or nlp.stem(word, language) in ignored
         ):
             continue
-        named.add(stem(word, language))
+        named.add(nlp.stem(word, language))
     return frozenset(named)
 
 
@@ -182,7 +178,7 @@ def _is_topic_word(lexicon: Lexicon, word: str) -> bool:
 def _known_stems(articles: Sequence[Article]) -> frozenset[str]:
     """Stems of the words of the day at least MIN_HEAD letters long: candidate compound heads."""
     return frozenset(
-        stem(w, a.language)
+        nlp.stem(w, a.language)
         for a in articles
         for w in nlp.words(f"{a.title} {nlp.lead(a.text)}")
         if len(w) >= MIN_HEAD and w.isalpha()

@@ -34,7 +34,7 @@ from datetime import date
 from digest import nlp
 from digest.cluster import content_stems, term_frequencies
 from digest.models import Continuation, EarlierStory, Story, is_web_url
-from digest.relevance import Topics, load_topics, stem
+from digest.relevance import Topics, load_topics
 
 CONTINUES_SIMILARITY = 0.2
 DECAY_HALF_LIFE_DAYS = 7.0
@@ -159,7 +159,7 @@ def match(
     documents = [_story_document(s) for s in stories] + [_earlier_document(e) for e in earlier]
     language = stories[0].lead.language
     known = frozenset(
-        stem(w, language)
+        nlp.stem(w, language)
         for title, text in documents
         for w in nlp.words(f"{title} {text}")
         if len(w) >= 4 and w.isalpha()
@@ -300,7 +300,7 @@ def _earlier_document(story: EarlierStory) -> tuple[str, str]:
 
 @functools.cache
 def _generic_stems(language: str) -> frozenset[str]:
-    return frozenset(stem(w, language) for w in GENERIC_WORDS)
+    return frozenset(nlp.stem(w, language) for w in GENERIC_WORDS)
 
 
 def _topic_stems(
@@ -318,7 +318,7 @@ def _topic_stems(
         for word in nlp.words(f"{title} {text}"):
             term = lexicon.match_word(word)
             if term is not None and term.weight > 0:
-                found.add(stem(word, language))
+                found.add(nlp.stem(word, language))
     return frozenset(found)
 
 

@@ -56,6 +56,7 @@ from digest.models import (
 from digest.relevance import load_topics
 from digest.store import CachedPage, SentEdition, Store
 from digest.urls import canonical_url
+from digest.workers import Workers
 
 log = logging.getLogger(__name__)
 
@@ -420,7 +421,7 @@ def _full_texts(
     teaser."""
     settings = config.extract
     finish = functools.partial(extract.finish_article, min_words=settings.min_words)
-    with extract.Workers(_processes(config)) as workers:
+    with Workers(_processes(config)) as workers:
         texts = workers.map(extract.feed_text, articles)
         teasers = [extract.is_teaser_text(text, settings.min_words) for text in texts]
         work = list(zip(articles, texts, teasers, strict=True))
@@ -451,7 +452,7 @@ def _pages(
     config: Config,
     store: Store,
     now: datetime,
-    workers: extract.Workers,
+    workers: Workers,
     breaker: http.HostBreaker,
 ) -> dict[str, CachedPage]:
     """Every URL's page, or why there is none: from the cache, or fetched, extracted and cached
