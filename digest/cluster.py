@@ -16,6 +16,7 @@ from digest import nlp
 from digest.linear import BinaryModel
 from digest.models import MARKER_TEASER_ONLY, Article
 from digest.relevance import Lexicon, Topics, load_topics
+from digest.vectors import cosine, plus, tfidf, unit, weighted
 
 # Agency copies: word 3-shingles whose estimated Jaccard similarity reaches COPY_JACCARD.
 SHINGLE_SIZE = 3
@@ -215,13 +216,14 @@ def measure(
     titles = [
         term_frequencies(a.title, a.language, known, topics, ignored[a.source]) for a in articles
     ]
-    vectors, idf = _tfidf(
+    vectors, idf = tfidf(
         [
-            _plus(term_frequencies(body, a.language, known, topics, ignored[a.source]), title, 2.0)
+            plus(term_frequencies(body, a.language, known, topics, ignored[a.source]), title, 2.0)
             for body, a, title in zip(bodies, articles, titles, strict=True)
-        ]
+        ],
+        "smooth",
     )
-    title_vectors = [_weighted(t, idf) for t in titles]
+    title_vectors = [weighted(t, idf) for t in titles]
     lexicon = topics.relevance.get("de")
     names = [
         title_names(a.title, a.language, lexicon, ignored[a.source] | common) for a in articles
@@ -275,8 +277,8 @@ def pair_features(
     wrote both and whether they are teasers or tickers. Time only decides which pairs are compared
     (at most MAX_GAP apart)."""
     return {
-        "cosine": _cosine(*vectors),
-        "title_cosine": _cosine(*titles),
+        "cosine": cosine(*vectors),
+        "title_cosine": cosine(*titles),
         "shared_title_names": math.log1p(len(names[0] & names[1])),
         "same_source": float(same_source),
         "short_items": float(short),
@@ -339,18 +341,13 @@ def link_stories(
         root_a, root_b = _find(parents, first), _find(parents, second)
         if root_a == root_b:
             continue
-        if _cosine(_unit(centroids[root_a]), _unit(centroids[root_b])) >= link:
+        if cosine(unit(centroids[root_a]), unit(centroids[root_b])) >= link:
             join(first, second)
             links.append(Link(first, second, "gleiches Ereignis", round(p, 3)))
     groups: dict[int, list[int]] = {}
     for index in range(count):
         groups.setdefault(_find(parents, index), []).append(index)
     return Clustering(groups=tuple(tuple(g) for g in groups.values()), links=tuple(links))
-
-
-def _unit(vector: dict[str, float]) -> dict[str, float]:
-    norm = math.sqrt(sum(w * w for w in vector.values())) or 1.0
-    return {term: w / norm for term, w in vector.items()}
 
 
 def _is_short(article: Article) -> bool:
@@ -396,38 +393,6 @@ def _copy_pairs(minhashes: Sequence[MinHash]) -> list[tuple[int, int, float]]:
                 if jaccard >= COPY_JACCARD:
                     pairs.append((index, other, jaccard))
     return pairs
-
-
-def _idf_of(document_frequency: int, count: int) -> float:
-    return math.log((1 + count) / (1 + document_frequency)) + 1.0
-
-
-def _plus(first: dict[str, float], second: dict[str, float], factor: float) -> dict[str, float]:
-    total = dict(first)
-    for term, value in second.items():
-        total[term] = total.get(term, 0.0) + factor * value
-    return total
-
-
-def _tfidf(
-    documents: Sequence[dict[str, float]],
-) -> tuple[list[dict[str, float]], dict[str, float]]:
-    frequencies = Counter(term for document in documents for term in document)
-    count = len(documents)
-    idf = {term: _idf_of(df, count) for term, df in frequencies.items()}
-    return [_weighted(document, idf) for document in documents], idf
-
-
-def _weighted(frequencies: dict[str, float], idf: dict[str, float]) -> dict[str, float]:
-    vector = {term: tf * idf.get(term, 1.0) for term, tf in frequencies.items()}
-    norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
-    return {term: value / norm for term, value in vector.items()}
-
-
-def _cosine(first: dict[str, float], second: dict[str, float]) -> float:
-    if len(first) > len(second):
-        first, second = second, first
-    return sum(value * second.get(term, 0.0) for term, value in first.items())
 
 
 def _candidate_pairs(vectors: Sequence[dict[str, float]]) -> list[tuple[int, int]]:

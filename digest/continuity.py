@@ -25,9 +25,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import math
 import re
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
@@ -35,6 +33,7 @@ from digest import nlp
 from digest.cluster import content_stems, term_frequencies
 from digest.models import Continuation, EarlierStory, Story, is_web_url
 from digest.relevance import Topics, load_topics
+from digest.vectors import cosine, document_frequencies, overlap, plus, tfidf
 
 CONTINUES_SIMILARITY = 0.2
 DECAY_HALF_LIFE_DAYS = 7.0
@@ -165,13 +164,15 @@ def match(
         if len(w) >= 4 and w.isalpha()
     )
     frequencies = [
-        _plus(
+        plus(
             term_frequencies(text, language, known, topics),
             term_frequencies(title, language, known, topics),
+            2.0,
         )
         for title, text in documents
     ]
-    vectors, document_frequency = _tfidf(frequencies)
+    vectors, _ = tfidf(frequencies, "smooth")
+    document_frequency = document_frequencies(frequencies)
     generic = _generic_stems(language) | _topic_stems(frequencies, documents, language, topics)
     limit = max(2, int(ANCHOR_SHARE * len(documents)))
     anchors = [
@@ -188,7 +189,7 @@ def match(
             if len(shared) < SHARED_ANCHORS:
                 continue
             age = max((day - other.day).days, 0)
-            score = _cosine(vectors[index], vectors[position]) * 0.5 ** (age / DECAY_HALF_LIFE_DAYS)
+            score = cosine(vectors[index], vectors[position]) * 0.5 ** (age / DECAY_HALF_LIFE_DAYS)
             if score >= CONTINUES_SIMILARITY:
                 matched.append((other, score))
         if not matched:
@@ -250,7 +251,7 @@ def fresh_texts(story: Story, sent: Sequence[EarlierStory]) -> list[tuple[str, s
 
 def is_near_duplicate(sentence: str, other: str, language: str = "de") -> bool:
     """The documented measure: overlap coefficient of content stems >= NEAR_DUPLICATE."""
-    return _overlap(_stem_set(sentence, language), _stem_set(other, language)) >= NEAR_DUPLICATE
+    return overlap(_stem_set(sentence, language), _stem_set(other, language)) >= NEAR_DUPLICATE
 
 
 def is_statement(sentence: str) -> bool:
@@ -268,13 +269,7 @@ def fingerprint(earlier: Sequence[EarlierStory]) -> str:
 
 
 def _already_sent(stems: frozenset[str], known: Sequence[frozenset[str]]) -> bool:
-    return any(_overlap(stems, other) >= NEAR_DUPLICATE for other in known)
-
-
-def _overlap(first: frozenset[str], second: frozenset[str]) -> float:
-    if not first or not second:
-        return 0.0
-    return len(first & second) / min(len(first), len(second))
+    return any(overlap(stems, other) >= NEAR_DUPLICATE for other in known)
 
 
 def _stem_set(sentence: str, language: str) -> frozenset[str]:
@@ -320,31 +315,3 @@ def _topic_stems(
             if term is not None and term.weight > 0:
                 found.add(nlp.stem(word, language))
     return frozenset(found)
-
-
-def _plus(text: dict[str, float], title: dict[str, float]) -> dict[str, float]:
-    total = dict(text)
-    for term, value in title.items():
-        total[term] = total.get(term, 0.0) + 2.0 * value
-    return total
-
-
-def _tfidf(
-    documents: Sequence[dict[str, float]],
-) -> tuple[list[dict[str, float]], Counter[str]]:
-    frequency = Counter(term for document in documents for term in document)
-    count = len(documents)
-    vectors = []
-    for document in documents:
-        vector = {
-            t: tf * (math.log((1 + count) / (1 + frequency[t])) + 1.0) for t, tf in document.items()
-        }
-        norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
-        vectors.append({t: v / norm for t, v in vector.items()})
-    return vectors, frequency
-
-
-def _cosine(first: dict[str, float], second: dict[str, float]) -> float:
-    if len(first) > len(second):
-        first, second = second, first
-    return sum(value * second.get(term, 0.0) for term, value in first.items())
