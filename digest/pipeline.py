@@ -24,6 +24,7 @@ from digest import (
     editorial,
     extract,
     feeds,
+    german,
     http,
     mail,
     render,
@@ -716,6 +717,6 @@ def _built_edition(config: Config, day: date, revision: int) -> SentEdition:
     if data.get("date") != day.isoformat():
         raise MailError(f"{folder}/digest.json is the edition of {data.get('date')!r}, not {day}")
     subject = mail.make_subject(
-        config.email.subject, day, render.german_long_date(day), str(data.get("title", ""))
+        config.email.subject, day, german.long_date(day), str(data.get("title", ""))
     )
     return SentEdition(day=day, revision=revision, subject=subject, html=html, text=text, json=raw)

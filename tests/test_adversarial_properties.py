@@ -16,15 +16,8 @@ from digest.errors import FeedError
 from digest.feeds import html_to_text, parse_feed
 from digest.models import Article, Digest, Failure, FeedSource, Section, Story
 from digest.nlp import split_sentences
-from digest.render import (
-    MAX_FEED_EDITIONS,
-    edition_from_json,
-    joined_url,
-    reference_lines,
-    render,
-    render_feed,
-    wrap_text,
-)
+from digest.plaintext import joined_url, reference_lines, wrap_text
+from digest.render import MAX_FEED_EDITIONS, edition_from_json, render, render_feed
 from digest.urls import canonical_url
 
 NOW = datetime(2026, 11, 29, 5, 0, tzinfo=UTC)
