@@ -13,7 +13,7 @@ from typing import Any
 
 from digest import nlp
 from digest.errors import ConfigError
-from digest.models import Article
+from digest.models import FALLBACK_SECTION, Article
 
 DEFAULT_TOPICS = Path(__file__).resolve().parent / "data" / "topics.toml"
 
@@ -274,7 +274,7 @@ def _topics_from(data: dict[str, Any]) -> Topics:
     return Topics(
         relevance={lang: Lexicon(lang, tuple(terms)) for lang, terms in by_language.items()},
         sections=sections,
-        fallback_section=str(data.get("fallback_section", "Weitere Meldungen")),
+        fallback_section=str(data.get("fallback_section", FALLBACK_SECTION)),
         title_weight=float(data.get("title_weight", 2.0)),
         reference_words=int(data.get("reference_words", 30)),
         min_section_score=float(data.get("min_score", 1.0)),
