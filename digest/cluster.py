@@ -15,7 +15,8 @@ from datasketch import MinHash, MinHashLSH
 from digest import nlp
 from digest.linear import BinaryModel
 from digest.models import MARKER_TEASER_ONLY, Article
-from digest.relevance import Lexicon, Topics, stem
+from digest.relevance import Lexicon, Topics
+from digest.vectors import cosine, plus, tfidf, unit, weighted
 
 # Agency copies: word 3-shingles whose estimated Jaccard similarity reaches COPY_JACCARD.
 SHINGLE_SIZE = 3
@@ -58,13 +59,13 @@ class Clustering:
 
 @functools.cache
 def _stop_stems(language: str) -> frozenset[str]:
-    return frozenset(stem(w, language) for w in nlp.stop_words(language))
+    return frozenset(nlp.stem(w, language) for w in nlp.stop_words(language))
 
 
 def content_stems(text: str, language: str) -> list[str]:
     """Stems of the words that carry content: no stop words, nothing shorter than three letters."""
     stops = _stop_stems(language)
-    stems = (stem(w, language) for w in nlp.words(text) if len(w) >= 3 or w.isdigit())
+    stems = (nlp.stem(w, language) for w in nlp.words(text) if len(w) >= 3 or w.isdigit())
     return [s for s in stems if s not in stops]
 
 
@@ -89,18 +90,14 @@ def compound_parts(word: str, known: frozenset[str] | set[str]) -> list[str]:
         return [p for piece in pieces for p in (compound_parts(piece, known) or [piece])]
     for start in range(MIN_HEAD, len(word) - MIN_HEAD + 1):
         head = word[start:]
-        if _stem_de(head) not in known:
+        if nlp.stem(head) not in known:
             continue
         modifier = word[:start]
         unlinked = _LINKING.sub("", modifier)
         for candidate in (modifier, unlinked):
-            if len(candidate) >= MIN_HEAD and _stem_de(candidate) in known:
+            if len(candidate) >= MIN_HEAD and nlp.stem(candidate) in known:
                 return [candidate, head]
     return []
-
-
-def _stem_de(word: str) -> str:
-    return stem(word, "de")
 
 
 def term_frequencies(
@@ -126,7 +123,7 @@ def term_frequencies(
     for word in nlp.words(text):
         if len(word) < 3 or nlp.is_calendar_word(word) or word in ignored:
             continue
-        word_stem = stem(word, language)
+        word_stem = nlp.stem(word, language)
         if word_stem in stops:
             continue
         words[word_stem] += 1
@@ -134,7 +131,7 @@ def term_frequencies(
             topical.add(word_stem)
         if language == "de" and len(word) >= MIN_COMPOUND:
             for part in compound_parts(word, known):
-                part_stem = _stem_de(part)
+                part_stem = nlp.stem(part)
                 if part_stem != word_stem and part_stem not in stops:
                     parts[part_stem] += 1
     frequencies = {
@@ -167,10 +164,10 @@ def title_names(
             or word in ignored
             or nlp.is_calendar_word(word)
             or (lexicon is not None and lexicon.match_word(word) is not None)
-            or stem(word, language) in ignored
+            or nlp.stem(word, language) in ignored
         ):
             continue
-        named.add(stem(word, language))
+        named.add(nlp.stem(word, language))
     return frozenset(named)
 
 
@@ -182,7 +179,7 @@ def _is_topic_word(lexicon: Lexicon, word: str) -> bool:
 def _known_stems(articles: Sequence[Article]) -> frozenset[str]:
     """Stems of the words of the day at least MIN_HEAD letters long: candidate compound heads."""
     return frozenset(
-        stem(w, a.language)
+        nlp.stem(w, a.language)
         for a in articles
         for w in nlp.words(f"{a.title} {nlp.lead(a.text)}")
         if len(w) >= MIN_HEAD and w.isalpha()
@@ -218,13 +215,14 @@ def measure(
     titles = [
         term_frequencies(a.title, a.language, known, topics, ignored[a.source]) for a in articles
     ]
-    vectors, idf = _tfidf(
+    vectors, idf = tfidf(
         [
-            _plus(term_frequencies(body, a.language, known, topics, ignored[a.source]), title, 2.0)
+            plus(term_frequencies(body, a.language, known, topics, ignored[a.source]), title, 2.0)
             for body, a, title in zip(bodies, articles, titles, strict=True)
-        ]
+        ],
+        "smooth",
     )
-    title_vectors = [_weighted(t, idf) for t in titles]
+    title_vectors = [weighted(t, idf) for t in titles]
     lexicon = topics.relevance.get("de")
     names = [
         title_names(a.title, a.language, lexicon, ignored[a.source] | common) for a in articles
@@ -278,8 +276,8 @@ def pair_features(
     wrote both and whether they are teasers or tickers. Time only decides which pairs are compared
     (at most MAX_GAP apart)."""
     return {
-        "cosine": _cosine(*vectors),
-        "title_cosine": _cosine(*titles),
+        "cosine": cosine(*vectors),
+        "title_cosine": cosine(*titles),
         "shared_title_names": math.log1p(len(names[0] & names[1])),
         "same_source": float(same_source),
         "short_items": float(short),
@@ -342,18 +340,13 @@ def link_stories(
         root_a, root_b = _find(parents, first), _find(parents, second)
         if root_a == root_b:
             continue
-        if _cosine(_unit(centroids[root_a]), _unit(centroids[root_b])) >= link:
+        if cosine(unit(centroids[root_a]), unit(centroids[root_b])) >= link:
             join(first, second)
             links.append(Link(first, second, "gleiches Ereignis", round(p, 3)))
     groups: dict[int, list[int]] = {}
     for index in range(count):
         groups.setdefault(_find(parents, index), []).append(index)
     return Clustering(groups=tuple(tuple(g) for g in groups.values()), links=tuple(links))
-
-
-def _unit(vector: dict[str, float]) -> dict[str, float]:
-    norm = math.sqrt(sum(w * w for w in vector.values())) or 1.0
-    return {term: w / norm for term, w in vector.items()}
 
 
 def _is_short(article: Article) -> bool:
@@ -399,38 +392,6 @@ def _copy_pairs(minhashes: Sequence[MinHash]) -> list[tuple[int, int, float]]:
                 if jaccard >= COPY_JACCARD:
                     pairs.append((index, other, jaccard))
     return pairs
-
-
-def _idf_of(document_frequency: int, count: int) -> float:
-    return math.log((1 + count) / (1 + document_frequency)) + 1.0
-
-
-def _plus(first: dict[str, float], second: dict[str, float], factor: float) -> dict[str, float]:
-    total = dict(first)
-    for term, value in second.items():
-        total[term] = total.get(term, 0.0) + factor * value
-    return total
-
-
-def _tfidf(
-    documents: Sequence[dict[str, float]],
-) -> tuple[list[dict[str, float]], dict[str, float]]:
-    frequencies = Counter(term for document in documents for term in document)
-    count = len(documents)
-    idf = {term: _idf_of(df, count) for term, df in frequencies.items()}
-    return [_weighted(document, idf) for document in documents], idf
-
-
-def _weighted(frequencies: dict[str, float], idf: dict[str, float]) -> dict[str, float]:
-    vector = {term: tf * idf.get(term, 1.0) for term, tf in frequencies.items()}
-    norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
-    return {term: value / norm for term, value in vector.items()}
-
-
-def _cosine(first: dict[str, float], second: dict[str, float]) -> float:
-    if len(first) > len(second):
-        first, second = second, first
-    return sum(value * second.get(term, 0.0) for term, value in first.items())
 
 
 def _candidate_pairs(vectors: Sequence[dict[str, float]]) -> list[tuple[int, int]]:

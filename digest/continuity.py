@@ -25,16 +25,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import math
 import re
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
 from digest import nlp
 from digest.cluster import content_stems, term_frequencies
 from digest.models import Continuation, EarlierStory, Story, is_web_url
-from digest.relevance import Topics, stem
+from digest.relevance import Topics
+from digest.vectors import cosine, document_frequencies, overlap, plus, tfidf
 
 CONTINUES_SIMILARITY = 0.2
 DECAY_HALF_LIFE_DAYS = 7.0
@@ -158,19 +157,21 @@ def match(
     documents = [_story_document(s) for s in stories] + [_earlier_document(e) for e in earlier]
     language = stories[0].lead.language
     known = frozenset(
-        stem(w, language)
+        nlp.stem(w, language)
         for title, text in documents
         for w in nlp.words(f"{title} {text}")
         if len(w) >= 4 and w.isalpha()
     )
     frequencies = [
-        _plus(
+        plus(
             term_frequencies(text, language, known, topics),
             term_frequencies(title, language, known, topics),
+            2.0,
         )
         for title, text in documents
     ]
-    vectors, document_frequency = _tfidf(frequencies)
+    vectors, _ = tfidf(frequencies, "smooth")
+    document_frequency = document_frequencies(frequencies)
     generic = _generic_stems(language) | _topic_stems(frequencies, documents, language, topics)
     limit = max(2, int(ANCHOR_SHARE * len(documents)))
     anchors = [
@@ -187,7 +188,7 @@ def match(
             if len(shared) < SHARED_ANCHORS:
                 continue
             age = max((day - other.day).days, 0)
-            score = _cosine(vectors[index], vectors[position]) * 0.5 ** (age / DECAY_HALF_LIFE_DAYS)
+            score = cosine(vectors[index], vectors[position]) * 0.5 ** (age / DECAY_HALF_LIFE_DAYS)
             if score >= CONTINUES_SIMILARITY:
                 matched.append((other, score))
         if not matched:
@@ -249,7 +250,7 @@ def fresh_texts(story: Story, sent: Sequence[EarlierStory]) -> list[tuple[str, s
 
 def is_near_duplicate(sentence: str, other: str, language: str = "de") -> bool:
     """The documented measure: overlap coefficient of content stems >= NEAR_DUPLICATE."""
-    return _overlap(_stem_set(sentence, language), _stem_set(other, language)) >= NEAR_DUPLICATE
+    return overlap(_stem_set(sentence, language), _stem_set(other, language)) >= NEAR_DUPLICATE
 
 
 def is_statement(sentence: str) -> bool:
@@ -267,13 +268,7 @@ def fingerprint(earlier: Sequence[EarlierStory]) -> str:
 
 
 def _already_sent(stems: frozenset[str], known: Sequence[frozenset[str]]) -> bool:
-    return any(_overlap(stems, other) >= NEAR_DUPLICATE for other in known)
-
-
-def _overlap(first: frozenset[str], second: frozenset[str]) -> float:
-    if not first or not second:
-        return 0.0
-    return len(first & second) / min(len(first), len(second))
+    return any(overlap(stems, other) >= NEAR_DUPLICATE for other in known)
 
 
 def _stem_set(sentence: str, language: str) -> frozenset[str]:
@@ -299,7 +294,7 @@ def _earlier_document(story: EarlierStory) -> tuple[str, str]:
 
 @functools.cache
 def _generic_stems(language: str) -> frozenset[str]:
-    return frozenset(stem(w, language) for w in GENERIC_WORDS)
+    return frozenset(nlp.stem(w, language) for w in GENERIC_WORDS)
 
 
 def _topic_stems(
@@ -317,33 +312,5 @@ def _topic_stems(
         for word in nlp.words(f"{title} {text}"):
             term = lexicon.match_word(word)
             if term is not None and term.weight > 0:
-                found.add(stem(word, language))
+                found.add(nlp.stem(word, language))
     return frozenset(found)
-
-
-def _plus(text: dict[str, float], title: dict[str, float]) -> dict[str, float]:
-    total = dict(text)
-    for term, value in title.items():
-        total[term] = total.get(term, 0.0) + 2.0 * value
-    return total
-
-
-def _tfidf(
-    documents: Sequence[dict[str, float]],
-) -> tuple[list[dict[str, float]], Counter[str]]:
-    frequency = Counter(term for document in documents for term in document)
-    count = len(documents)
-    vectors = []
-    for document in documents:
-        vector = {
-            t: tf * (math.log((1 + count) / (1 + frequency[t])) + 1.0) for t, tf in document.items()
-        }
-        norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
-        vectors.append({t: v / norm for t, v in vector.items()})
-    return vectors, frequency
-
-
-def _cosine(first: dict[str, float], second: dict[str, float]) -> float:
-    if len(first) > len(second):
-        first, second = second, first
-    return sum(value * second.get(term, 0.0) for term, value in first.items())

@@ -37,7 +37,7 @@ from digest.linear import (
     multinomial_from_data,
 )
 from digest.models import Article, Judgement
-from digest.relevance import Lexicon, Topics, fold, parse_term, stem
+from digest.relevance import Lexicon, Topics, parse_term
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "data" / "editorial_model.json"
 MODEL_FORMAT = 1
@@ -89,13 +89,13 @@ def features(
     title_content = [w for w in title if w not in stops and not _DIGITS.fullmatch(w)]
     teaser_content = [w for w in teaser if w not in stops and not _DIGITS.fullmatch(w)]
     counts: Counter[str] = Counter()
-    title_stems = [stem(w, article.language) for w in title_content]
+    title_stems = [nlp.stem(w, article.language) for w in title_content]
     counts.update("t:" + s for s in title_stems)
     counts.update(f"tt:{a}_{b}" for a, b in itertools.pairwise(title_stems))
-    counts.update("x:" + stem(w, article.language) for w in teaser_content)
+    counts.update("x:" + nlp.stem(w, article.language) for w in teaser_content)
     counts.update(gram for word in (*title_content, *teaser_content) for gram in _char_grams(word))
     counts.update("u:" + folder for folder in url_folders(article.url))
-    counts.update("k:" + fold(c)[:40] for c in article.categories)
+    counts.update("k:" + nlp.fold(c)[:40] for c in article.categories)
     lexicon = topics.relevance.get(article.language) or topics.relevance["de"]
     counts.update("lt:" + term.topic for term in lexicon.matches(title) if term.topic)
     counts.update("lx:" + term.topic for term in lexicon.matches(teaser) if term.topic)
@@ -116,7 +116,7 @@ def _char_grams(word: str) -> tuple[str, ...]:
     numbers."""
     if len(word) < 4 or any(c.isdigit() for c in word):
         return ()
-    padded = f"<{fold(word)}>"
+    padded = f"<{nlp.fold(word)}>"
     return tuple(
         "c:" + padded[i : i + size] for size in CHAR_SIZES for i in range(len(padded) - size + 1)
     )
@@ -161,8 +161,8 @@ def _shape(title: str, words: Sequence[str]) -> list[str]:
     if _TICKER_MARKS.search(lowered):
         shape.append("s:ticker")
     if words:
-        shape.append("s:first:" + stem(words[0]))
-        shape.append("s:last:" + ("0" if _DIGITS.fullmatch(words[-1]) else stem(words[-1])))
+        shape.append("s:first:" + nlp.stem(words[0]))
+        shape.append("s:last:" + ("0" if _DIGITS.fullmatch(words[-1]) else nlp.stem(words[-1])))
     if len(words) <= 3:
         shape.append("s:short-title")
     return shape

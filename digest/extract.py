@@ -6,20 +6,18 @@ import functools
 import html as html_module
 import itertools
 import json
-import math
-import multiprocessing
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import trafilatura
 from lxml.etree import ParserError, XMLSyntaxError
 from py3langid import langid
 from trafilatura.utils import detect_encoding
 
+from digest import nlp, vectors
 from digest.errors import ExtractError
 from digest.models import MARKER_PAYWALL, MARKER_TEASER_ONLY, Article, ExtractedPage
 from digest.textrules import (
@@ -31,11 +29,8 @@ from digest.textrules import (
     strip_forbidden_chars,
 )
 
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def _words(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(text)]
+# Page lines and paragraphs are compared by their runs of letters and digits.
+_words = functools.partial(nlp.words, compounds=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -318,10 +313,7 @@ _PROMO = re.compile(
 
 
 def _overlap(a: str, b: str) -> float:
-    wa, wb = set(_words(a)), set(_words(b))
-    if not wa or not wb:
-        return 0.0
-    return len(wa & wb) / min(len(wa), len(wb))
+    return vectors.overlap(set(_words(a)), set(_words(b)))
 
 
 def _drop_leading_headings(paragraphs: list[str], title: str | None) -> list[str]:
@@ -560,9 +552,7 @@ def finish_article(work: ArticleWork, *, min_words: int) -> Article:
 
 
 # ---------------------------------------------------------------------------------------------
-# Many pages and articles at once: the functions above, run in worker processes.
-
-IN_PROCESS_LIMIT = 32  # fewer items than this are worked on in the calling process
+# Many pages at once: `extract_page` for digest.workers, one page's failure its own.
 
 PageBody = tuple[str | bytes, str | None]  # the page's HTML and its URL
 
@@ -581,66 +571,7 @@ def extract_page_or_error(body: PageBody) -> ExtractedPage | ExtractError:
         return ExtractError(f"page could not be read ({type(error).__name__}: {error})")
 
 
-# Workers start from a fork server, never by forking this process: the build also runs inside the
-# scheduler, whose threads (and their locks) a plain fork would copy mid-flight. The server
-# imports this module once, so each worker starts without importing trafilatura again.
-_POOL_CONTEXT = multiprocessing.get_context("forkserver")
-_POOL_CONTEXT.set_forkserver_preload([__name__])
-
-Item = TypeVar("Item")
-Result = TypeVar("Result")
-
-
-def _apply(function: Callable[[Item], Result], chunk: Sequence[Item]) -> list[Result]:
-    return [function(item) for item in chunk]
-
-
-class Batch(Generic[Result]):
-    """Results of one `Workers.submit`, in the order of its items."""
-
-    def __init__(self, jobs: Sequence[Future[list[Result]]] = (), done: list[Result] | None = None):
-        self._jobs = jobs
-        self._done = done or []
-
-    def results(self) -> list[Result]:
-        """Wait for the results; an exception a function raised is raised here."""
-        return self._done + [result for job in self._jobs for result in job.result()]
-
-
-class Workers:
-    """A pure function over many items in `processes` worker processes, results in input order
-    and identical to running it here; one process or fewer than IN_PROCESS_LIMIT items stay in
-    this process. The pool starts with the first batch large enough and ends with the block."""
-
-    def __init__(self, processes: int) -> None:
-        self.processes = processes
-        self._pool: ProcessPoolExecutor | None = None
-
-    def __enter__(self) -> Workers:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
-
-    def submit(self, function: Callable[[Item], Result], items: Sequence[Item]) -> Batch[Result]:
-        """Start `function` on every item (a module-level function or a partial of one)."""
-        if self.processes <= 1 or len(items) < IN_PROCESS_LIMIT:
-            return Batch(done=_apply(function, items))
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=_POOL_CONTEXT)
-        size = max(4, math.ceil(len(items) / (self.processes * 4)))
-        chunks = [items[i : i + size] for i in range(0, len(items), size)]
-        return Batch(jobs=[self._pool.submit(_apply, function, chunk) for chunk in chunks])
-
-    def map(self, function: Callable[[Item], Result], items: Sequence[Item]) -> list[Result]:
-        return self.submit(function, items).results()
-
-
 __all__ = [
-    "Batch",
-    "Workers",
     "choose_text",
     "clean_text",
     "detect_language",

@@ -13,6 +13,7 @@ from digest import extract, http
 from digest.config import Config
 from digest.models import Article, ExtractedPage, Failure
 from digest.store import CachedPage, Store
+from digest.workers import Workers
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ def full_texts(
     teaser."""
     settings = config.extract
     finish = functools.partial(extract.finish_article, min_words=settings.min_words)
-    with extract.Workers(_processes(config)) as workers:
+    with Workers(_processes(config)) as workers:
         texts = workers.map(extract.feed_text, articles)
         teasers = [extract.is_teaser_text(text, settings.min_words) for text in texts]
         work = list(zip(articles, texts, teasers, strict=True))
@@ -66,7 +67,7 @@ def _pages(
     config: Config,
     store: Store,
     now: datetime,
-    workers: extract.Workers,
+    workers: Workers,
     breaker: http.HostBreaker,
 ) -> dict[str, CachedPage]:
     """Every URL's page, or why there is none: from the cache, or fetched, extracted and cached

@@ -16,6 +16,8 @@ MARKER_TEASER_ONLY = "nur Anriss"
 MARKER_PAYWALL = "Paywall"
 MARKER_NO_DATE = "ohne Datum"
 MARKER_FUTURE_DATE = "Datum korrigiert"
+# The Ressort of stories no other fits (the editorial model names it too, as its fallback).
+FALLBACK_SECTION = "Weitere Meldungen"
 
 
 def is_web_url(url: str) -> bool:
@@ -167,7 +169,7 @@ class Story:
 
     lead: Article
     others: tuple[Article, ...] = ()
-    section: str = "Weitere Meldungen"
+    section: str = FALLBACK_SECTION
     score: float = 0.0
     key_points: tuple[str, ...] = ()
 

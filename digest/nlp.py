@@ -6,11 +6,13 @@ import functools
 import re
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
+from typing import TYPE_CHECKING
 
-from nltk.stem.snowball import SnowballStemmer
-from sumy.utils import get_stop_words
+if TYPE_CHECKING:
+    from nltk.stem.snowball import SnowballStemmer
 
 _WORD = re.compile(r"\w+(?:[-']\w+)*", re.UNICODE)
+_TOKEN = re.compile(r"\w+", re.UNICODE)
 _DIGIT = re.compile(r"\d")
 
 
@@ -332,6 +334,8 @@ LEAD_WORDS = 60
 @functools.cache
 def stop_words(language: str = "de") -> frozenset[str]:
     """Function words (sumy's list): they say how an outlet writes, not what an item is about."""
+    from sumy.utils import get_stop_words  # sumy is imported once stop words are asked for
+
     return frozenset(get_stop_words("english" if language == "en" else "german"))
 
 
@@ -344,17 +348,45 @@ def lead(text: str, count: int = LEAD_WORDS) -> str:
     return text
 
 
-def words(text: str) -> list[str]:
-    """The words of `text`, lower-cased, umlauts and ß kept."""
-    return [w.lower() for w in _WORD.findall(text)]
+def words(text: str, *, compounds: bool = True) -> list[str]:
+    """The words of `text`, lower-cased, umlauts and ß kept. A compound written with hyphens or
+    an apostrophe ("NATO-Gipfel", "Covid-19-Zeit") is one word; with `compounds=False` each of
+    its runs of letters and digits is a word of its own, as `word_count` counts them."""
+    return [w.lower() for w in (_WORD if compounds else _TOKEN).findall(text)]
+
+
+# --- Stems ---------------------------------------------------------------------------------
+_STEMMER_NAMES = {"de": "german", "en": "english"}
+_FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
+
+
+def fold(word: str) -> str:
+    """Lower case with umlauts and ß written out the way the Snowball stemmer writes them."""
+    return word.lower().translate(_FOLD)
+
+
+def stem(word: str, language: str = "de", *, fold_umlauts: bool = True) -> str:
+    """The Snowball stem of `word` in `language` ("de", "en"; any other is stemmed as German).
+
+    The German stemmer writes umlauts and ß out itself; `fold_umlauts` does so for every
+    language, so an English stem of "Müller" is "muller". The selection (term lists, stories,
+    continuity) folds; the summarizer's stems keep what the stemmer gives (fold_umlauts=False),
+    which differs for English texts only.
+    """
+    return _stem(word.lower(), _STEMMER_NAMES.get(language, "german"), fold_umlauts)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _stem(word: str, stemmer_name: str, fold_umlauts: bool) -> str:
+    stemmed = _stemmer(stemmer_name).stem(word)
+    return fold(stemmed) if fold_umlauts else stemmed
 
 
 @functools.cache
-def stemmer(language: str = "german") -> SnowballStemmer:
-    return SnowballStemmer(language)
+def _stemmer(name: str) -> SnowballStemmer:
+    from nltk.stem.snowball import SnowballStemmer  # nltk is imported once a word is stemmed
 
-
-_TOKEN = re.compile(r"\w+", re.UNICODE)
+    return SnowballStemmer(name)
 
 
 def word_count(text: str) -> int:

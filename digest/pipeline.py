@@ -21,6 +21,7 @@ from digest import (
     editorial,
     fetching,
     fulltext,
+    german,
     http,
     mail,
     render,
@@ -445,9 +446,7 @@ def send(
 def _to_send(config: Config, day: date, revision: int) -> SentEdition:
     """The built edition of `day` from out/ with its subject, as it is about to be sent."""
     built = archive.read_built(config.out_dir, day)
-    subject = mail.make_subject(
-        config.email.subject, day, render.german_long_date(day), built.title
-    )
+    subject = mail.make_subject(config.email.subject, day, german.long_date(day), built.title)
     return SentEdition(
         day=day,
         revision=revision,

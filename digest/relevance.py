@@ -13,26 +13,9 @@ from typing import Any
 
 from digest import nlp
 from digest.errors import ConfigError
-from digest.models import Article
+from digest.models import FALLBACK_SECTION, Article
 
 DEFAULT_TOPICS = Path(__file__).resolve().parent / "data" / "topics.toml"
-
-_FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
-_STEMMER_NAMES = {"de": "german", "en": "english"}
-
-
-def fold(word: str) -> str:
-    """Lower case with umlauts and ß written out the way the Snowball stemmer writes them."""
-    return word.lower().translate(_FOLD)
-
-
-def stem(word: str, language: str = "de") -> str:
-    return _stem_cached(word.lower(), _STEMMER_NAMES.get(language, "german"))
-
-
-@functools.lru_cache(maxsize=200_000)
-def _stem_cached(word: str, stemmer_name: str) -> str:
-    return fold(nlp.stemmer(stemmer_name).stem(word))
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,15 +37,15 @@ def parse_term(written: str, weight: float, topic: str, language: str) -> Term:
     starts, ends = written.strip().startswith("*"), written.strip().endswith("*")
     if " " in core:
         return Term(
-            written, "phrase", " ".join(stem(w, language) for w in core.split()), weight, topic
+            written, "phrase", " ".join(nlp.stem(w, language) for w in core.split()), weight, topic
         )
     if starts and ends:
-        return Term(written, "infix", fold(core).replace("-", ""), weight, topic)
+        return Term(written, "infix", nlp.fold(core).replace("-", ""), weight, topic)
     if ends:
-        return Term(written, "prefix", fold(core).replace("-", ""), weight, topic)
+        return Term(written, "prefix", nlp.fold(core).replace("-", ""), weight, topic)
     if starts:
-        return Term(written, "suffix", stem(core.replace("-", ""), language), weight, topic)
-    return Term(written, "stem", stem(core.replace("-", ""), language), weight, topic)
+        return Term(written, "suffix", nlp.stem(core.replace("-", ""), language), weight, topic)
+    return Term(written, "stem", nlp.stem(core.replace("-", ""), language), weight, topic)
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,7 +93,7 @@ class Lexicon:
             variants += [part for part in word.split("-") if part]
         found = [term for variant in variants for term in self._matches_of(variant)]
         best = max(found, key=lambda t: (len(t.fragment), abs(t.weight))) if found else None
-        result = (stem(word, self.language), best)
+        result = (nlp.stem(word, self.language), best)
         if len(self._seen) < 500_000:
             self._seen[word] = result
         return result
@@ -124,7 +107,7 @@ class Lexicon:
 
     def _matches_of(self, word: str) -> Iterable[Term]:
         index, lengths = self._by_kind, self._fragment_lengths
-        folded, stemmed = fold(word), stem(word, self.language)
+        folded, stemmed = nlp.fold(word), nlp.stem(word, self.language)
         if (term := index["stem"].get(stemmed)) is not None:
             yield term
         for size in lengths["prefix"]:
@@ -278,7 +261,7 @@ def _topics_from(data: dict[str, Any]) -> Topics:
     return Topics(
         relevance={lang: Lexicon(lang, tuple(terms)) for lang, terms in by_language.items()},
         sections=sections,
-        fallback_section=str(data.get("fallback_section", "Weitere Meldungen")),
+        fallback_section=str(data.get("fallback_section", FALLBACK_SECTION)),
         title_weight=float(data.get("title_weight", 2.0)),
         reference_words=int(data.get("reference_words", 30)),
         min_section_score=float(data.get("min_score", 1.0)),

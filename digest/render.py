@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-import textwrap
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import css_inline
 import jinja2
-from babel.dates import format_date, format_datetime, format_time
 
+from digest import german, plaintext
 from digest.config import RenderConfig
 from digest.continuity import story_anchor
 from digest.errors import RenderError
@@ -34,9 +33,6 @@ from digest.models import (
 from digest.textrules import strip_forbidden_chars
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-LOCALE = "de_DE"
-TEXT_WIDTH = 78
-NBSP = "\u00a0"
 ATOM = "http://www.w3.org/2005/Atom"
 
 
@@ -127,43 +123,25 @@ def make_environment(config: RenderConfig, timezone: str) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     zone = ZoneInfo(timezone)
-    env.filters["long_date"] = german_long_date
-    env.filters["clock"] = lambda moment: german_clock(moment, zone)
-    env.filters["day_and_clock"] = lambda moment: german_day_and_clock(moment, zone)
-    env.filters["when"] = lambda moment, day: german_when(moment, day, zone)
-    env.filters["sources"] = count_sources
+    env.filters["long_date"] = german.long_date
+    env.filters["clock"] = lambda moment: german.clock(moment, zone)
+    env.filters["day_and_clock"] = lambda moment: german.day_and_clock(moment, zone)
+    env.filters["when"] = lambda moment, day: german.when(moment, day, zone)
+    env.filters["sources"] = german.count_sources
     env.filters["also_reported"] = also_reported
     env.filters["more_reports"] = more_reports
-    env.filters["stories"] = count_stories
-    env.filters["quoted"] = german_quotes
+    env.filters["stories"] = german.count_stories
+    env.filters["quoted"] = german.quoted
     env.filters["web_url"] = web_url
-    env.filters["wrap"] = wrap_text
-    env.filters["underline"] = underline
-    env.filters["reference_lines"] = reference_lines
+    env.filters["wrap"] = plaintext.wrap_text
+    env.filters["underline"] = plaintext.underline
+    env.filters["reference_lines"] = plaintext.reference_lines
     env.filters["shown_time"] = shown_time
-    env.filters["day_and_month"] = german_day_and_month
+    env.filters["day_and_month"] = german.day_and_month
     return env
 
 
-# --- German words and typography -------------------------------------------------------------
-
-
-def german_long_date(day: date) -> str:
-    """'Sonntag, 29. November 2026'."""
-    return format_date(day, format="full", locale=LOCALE)
-
-
-def german_day_and_month(day: date) -> str:
-    """'Dienstag, 3. Dezember' (the year only when it is not the current one of `day`)."""
-    return format_date(day, format="EEEE, d. MMMM", locale=LOCALE)
-
-
-def continuation_mark(continuation: Continuation, edition: date) -> str:
-    """'Fortsetzung – zuletzt am Dienstag, 3. Dezember'."""
-    shown = german_day_and_month(continuation.day)
-    if continuation.day.year != edition.year:
-        shown += f" {continuation.day.year}"
-    return f"Fortsetzung – zuletzt am {shown}"
+# --- Words and links -------------------------------------------------------------------------
 
 
 def earlier_href(continuation: Continuation, archive_url: str) -> str:
@@ -175,31 +153,6 @@ def earlier_href(continuation: Continuation, archive_url: str) -> str:
     return "../" + path
 
 
-def german_clock(moment: datetime, zone: ZoneInfo) -> str:
-    """'06:00 Uhr' in the digest's time zone (a no-break space keeps the unit with the time)."""
-    return format_time(moment.astimezone(zone), format="HH:mm", locale=LOCALE) + NBSP + "Uhr"
-
-
-def german_day_and_clock(moment: datetime, zone: ZoneInfo) -> str:
-    """'28.11.2026, 14:30 Uhr'."""
-    local = moment.astimezone(zone)
-    return f"{format_date(local, format='dd.MM.yyyy', locale=LOCALE)}, {german_clock(local, zone)}"
-
-
-def german_when(moment: datetime, day: date, zone: ZoneInfo) -> str:
-    """A time relative to the edition: 'heute, 05:30 Uhr', 'gestern, …', 'Fr., 27. Nov., …'."""
-    local = moment.astimezone(zone)
-    if local.date() == day:
-        prefix = "heute"
-    elif local.date() == day - timedelta(days=1):
-        prefix = "gestern"
-    elif local.year == day.year:
-        prefix = format_datetime(local, format="EEE, d. MMM", locale=LOCALE)
-    else:
-        prefix = format_date(local, format="dd.MM.yyyy", locale=LOCALE)
-    return f"{prefix}, {german_clock(local, zone)}"
-
-
 def shown_time(story: Story) -> bool:
     """Whether a story's time means anything: undated articles carry the build time instead."""
     return MARKER_NO_DATE not in story.markers
@@ -207,25 +160,7 @@ def shown_time(story: Story) -> bool:
 
 def more_reports(story: Story) -> str:
     """' und 3 weitere Berichte' for the versions not named under a story, else ''."""
-    more = len(story.others) - len(also_reported(story))
-    if more <= 0:
-        return ""
-    return " und 1 weiterer Bericht" if more == 1 else f" und {more} weitere Berichte"
-
-
-def count_sources(count: int) -> str:
-    """'1 Quelle', '3 Quellen'."""
-    return f"{count}{NBSP}Quelle" if count == 1 else f"{count}{NBSP}Quellen"
-
-
-def count_stories(count: int) -> str:
-    """'1 Meldung', '12 Meldungen'."""
-    return f"{count}{NBSP}Meldung" if count == 1 else f"{count}{NBSP}Meldungen"
-
-
-def german_quotes(text: str) -> str:
-    """Wrap text in German quotation marks: „…“."""
-    return f"\u201e{text}\u201c"
+    return german.more_reports(len(story.others) - len(also_reported(story)))
 
 
 def web_url(url: str) -> str:
@@ -233,60 +168,7 @@ def web_url(url: str) -> str:
     return url if is_web_url(url) else ""
 
 
-# --- Plain text ------------------------------------------------------------------------------
-
-
-def wrap_text(
-    text: str, width: int = TEXT_WIDTH, indent: str = "", first: str | None = None
-) -> str:
-    """Wrap to `width` columns; `first` replaces the indent on the first line (for bullets)."""
-    return textwrap.fill(
-        " ".join(text.split()),
-        width=width,
-        initial_indent=indent if first is None else first,
-        subsequent_indent=indent,
-        break_long_words=True,
-        break_on_hyphens=False,
-    )
-
-
-def underline(title: str, char: str = "=") -> str:
-    """A heading with a rule of its own length below it, wrapped when the title is long."""
-    lines = wrap_text(title).splitlines()
-    return "\n".join(lines) + "\n" + char * max(len(line) for line in lines)
-
-
-def reference_lines(references: Sequence[tuple[int, str]], width: int = TEXT_WIDTH) -> str:
-    """'[n] URL' lines, never wider than `width`.
-
-    A URL too long for its line is written the way RFC 3986 (appendix C) describes for URLs in
-    plain text: inside angle brackets, broken after a '/', '-', '?', '&' or '=' where possible, the
-    continuation lines indented; readers and tools drop the whitespace to get the URL back.
-    """
-    lines: list[str] = []
-    for number, url in references:
-        label = f"[{number}] "
-        if len(label) + len(url) <= width:
-            lines.append(label + url)
-        else:
-            lines.extend(_broken_url(url, label, width))
-    return "\n".join(lines)
-
-
-_URL_BREAK_AFTER = "/-?&=_.~"
-
-
-def _broken_url(url: str, label: str, width: int) -> list[str]:
-    indent = " " * len(label)
-    rest, lines, prefix = f"<{url}>", [], label
-    while len(prefix) + len(rest) > width:
-        room = width - len(prefix)
-        cut = max((rest.rfind(c, 0, room) + 1 for c in _URL_BREAK_AFTER), default=0)
-        cut = cut if cut > room // 2 else room
-        lines.append(prefix + rest[:cut])
-        rest, prefix = rest[cut:], indent
-    lines.append(prefix + rest)
-    return lines
+# --- Link numbers: each link once, the text edition's references -----------------------------
 
 
 def number_links(
@@ -336,7 +218,7 @@ def render(
     `archive_url`: where out/ is published, for links to earlier editions (else relative)."""
     env = make_environment(config, timezone)
     env.globals["archive_url"] = archive_url
-    env.filters["mark"] = lambda continuation: continuation_mark(continuation, digest.date)
+    env.filters["mark"] = lambda continuation: german.continuation_mark(continuation, digest.date)
     env.filters["earlier_href"] = lambda continuation: earlier_href(continuation, archive_url)
     env.filters["continuation"] = digest.continuation
     numbers, per_section, top_refs = number_links(
@@ -352,7 +234,7 @@ def render(
             sections=views(digest, numbers, per_section, ranked, len(ranked)),
             top_refs=top_refs,
             numbers=numbers,
-            width=TEXT_WIDTH,
+            width=plaintext.TEXT_WIDTH,
         )
         html = fit_html(
             env,
@@ -611,7 +493,7 @@ def render_feed(
         for edition in newest_first:
             entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
             _sub(entry, "id", _urn(f"{title}/{edition.date.isoformat()}"))
-            _sub(entry, "title", f"{edition.title} – {german_long_date(edition.date)}")
+            _sub(entry, "title", f"{edition.title} – {german.long_date(edition.date)}")
             _sub(entry, "updated", edition.generated_at.isoformat())
             ET.SubElement(
                 entry,

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
-from babel.dates import format_datetime
 
+from digest import german
 from digest.config import Config, ScheduleConfig
 from digest.errors import ConfigError, DigestError, LockedError
 from digest.runs import Clock, RunOutcome, exclusive, run_day
@@ -212,14 +212,6 @@ MAX_PAGE_FAILURES_SHOWN = 10
 _STATUS_WORDS = {"done": "erledigt", "failed": "fehlgeschlagen", "running": "läuft"}
 
 
-def german_datetime(moment: datetime, timezone: str) -> str:
-    """'Montag, 30. November 2026, 06:00 Uhr' in the given time zone."""
-    local = moment.astimezone(ZoneInfo(timezone))
-    return format_datetime(
-        local, "EEEE, d. MMMM y, HH:mm 'Uhr'", tzinfo=local.tzinfo, locale="de_DE"
-    )
-
-
 def status_lines(
     *,
     timezone: str,
@@ -230,8 +222,9 @@ def status_lines(
 ) -> list[str]:
     """The German status report: next run, last runs, failing feeds. `stale`: the newest
     'running' row has no live process (its lock is free)."""
+    planned = german.long_datetime(next_run, timezone) if next_run else "keiner geplant"
     lines = [
-        "Nächster Lauf: " + (german_datetime(next_run, timezone) if next_run else "keiner geplant"),
+        "Nächster Lauf: " + planned,
         "",
         "Letzte Läufe:",
     ]
@@ -241,9 +234,8 @@ def status_lines(
         word = _STATUS_WORDS.get(run.status, run.status)
         if run.status == "running" and stale:
             word = "abgebrochen (wird beim nächsten Start wiederholt)"
-        line = (
-            f"  {run.day.isoformat()}  {word}, gestartet {german_datetime(run.started, timezone)}"
-        )
+        started = german.long_datetime(run.started, timezone)
+        line = f"  {run.day.isoformat()}  {word}, gestartet {started}"
         if run.attempts > 1:
             line += f", {run.attempts} Versuche"
         if run.error:
@@ -255,7 +247,7 @@ def status_lines(
         lines.append("  keine")
     for feed in failing:
         since = feed.last_error_at or feed.last_checked
-        when = f" (zuletzt {german_datetime(since, timezone)})" if since else ""
+        when = f" (zuletzt {german.long_datetime(since, timezone)})" if since else ""
         lines.append(f"  {feed.name}: {feed.failures}× fehlgeschlagen{when}: {feed.last_error}")
     return lines
 
@@ -292,7 +284,7 @@ def status_report(config: Config, *, now: datetime, limit: int = 7) -> list[str]
     )
     lines += ["", "Seiten ohne Volltext (Anriss gezeigt, letzte 24 Stunden):"]
     lines += [
-        f"  {german_datetime(when, config.timezone)}  {' '.join(error.split())}"
+        f"  {german.long_datetime(when, config.timezone)}  {' '.join(error.split())}"
         for _url, when, error in pages[:MAX_PAGE_FAILURES_SHOWN]
     ] or ["  keine"]
     if len(pages) > MAX_PAGE_FAILURES_SHOWN:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import punkt
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
-from sumy.utils import get_stop_words
 
 from digest import nlp
 from digest.errors import SummarizeError
@@ -58,10 +57,10 @@ def load_language(code: str) -> Language:
         raise SummarizeError(
             f"no summarizer for language {code!r}; supported: {sorted(_SUMY_LANGUAGE)}"
         )
-    name = _SUMY_LANGUAGE[code]
-    stem = functools.lru_cache(maxsize=200_000)(nlp.stemmer(name).stem)
+    # The summarizer's stems keep umlauts an English stemmer leaves (see nlp.stem).
+    stem = functools.partial(nlp.stem, language=code, fold_umlauts=False)
     splitter = nlp.split_sentences if code == "de" else _split_english
-    return Language(code, name, frozenset(get_stop_words(name)), splitter, stem)
+    return Language(code, _SUMY_LANGUAGE[code], nlp.stop_words(code), splitter, stem)
 
 
 def _paragraphs(text: str, language: Language, room: int) -> list[list[Sentence]]:

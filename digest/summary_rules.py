@@ -12,6 +12,7 @@ from sumy.summarizers._summarizer import SentenceInfo
 from digest import nlp
 from digest.errors import SummarizeError
 from digest.summary_document import content_stems, layout_of, load_language
+from digest.textrules import is_byline_or_agency
 
 # A ceiling on quoting other people's text, not a length to fill for its own sake; see the
 # README's key-points table for what other limits give.
@@ -29,14 +30,6 @@ _TERMINAL = re.compile(r"[.!…:;]['\"“”„«»‚‘’)\]]*\s*$|['\"“”
 _CREDIT = re.compile(
     r"(?:^|\W)(?:foto|fotos|bild|bilder|grafik|quelle|video|audio|illustration|"
     r"photo|image|credit|source)\s*:|©|\(c\)\s|copyright",
-    re.IGNORECASE,
-)
-_BYLINE = re.compile(
-    r"^\s*(?:von|by|text|autor|autorin|aus)\s*:?\s+[A-ZÄÖÜ][\w.-]*(?:\s+[A-ZÄÖÜ][\w.-]*){0,3}\s*$"
-)
-_AGENCY_TAG = re.compile(
-    r"^[\s(\[]*(?:dpa|afp|ap|reuters|rtr|kna|epd|apa|sda|dts|ots|ddp|sid|afx)"
-    r"(?:\s*[/,]\s*[a-z]+)*[)\]\s.]*$",
     re.IGNORECASE,
 )
 _READER_CALL = re.compile(
@@ -64,8 +57,7 @@ def is_clean_sentence(sentence: str) -> bool:
         or stripped.endswith(("?", "!"))
         or not _TERMINAL.search(stripped)
         or _CREDIT.search(stripped)
-        or _BYLINE.match(stripped)
-        or _AGENCY_TAG.match(stripped)
+        or is_byline_or_agency(stripped)
         or _READER_CALL.match(stripped)
         or _FURNITURE.search(stripped)
         or not nlp.quote_has_speaker(stripped)

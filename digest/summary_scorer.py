@@ -19,6 +19,7 @@ from digest import nlp
 from digest.errors import SummarizeError
 from digest.summary_document import content_stems, load_language
 from digest.summary_rules import DEFAULT_WORD_BUDGET, Budget, containment
+from digest.vectors import Vector, cosine, tfidf
 
 LEXRANK_THRESHOLD = 0.1  # tf-idf cosine above which two sentences are linked
 LEXRANK_DAMPING = 0.85
@@ -91,27 +92,9 @@ def shipped_model() -> Model:
         return model_from_data(tomllib.load(handle))
 
 
-def _tfidf(bags: Sequence[Counter[str]]) -> list[dict[str, float]]:
-    """Log-scaled term frequency times smoothed inverse sentence frequency, L2-normalised."""
-    frequency: Counter[str] = Counter()
-    for bag in bags:
-        frequency.update(bag.keys())
-    count = len(bags)
-    vectors = []
-    for bag in bags:
-        vector = {
-            t: (1 + math.log(tf)) * math.log(1 + count / frequency[t]) for t, tf in bag.items()
-        }
-        norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
-        vectors.append({t: v / norm for t, v in vector.items()})
-    return vectors
-
-
-def _idf(bags: Sequence[Counter[str]]) -> dict[str, float]:
-    frequency: Counter[str] = Counter()
-    for bag in bags:
-        frequency.update(bag.keys())
-    return {t: math.log(1 + len(bags) / f) for t, f in frequency.items()}
+def _tfidf(bags: Sequence[Counter[str]]) -> tuple[list[Vector], dict[str, float]]:
+    """Log-scaled term frequency times inverse sentence frequency, at unit length."""
+    return tfidf([{t: 1 + math.log(tf) for t, tf in bag.items()} for bag in bags], "plain")
 
 
 def _mean_idf(bag: Counter[str], idf: dict[str, float]) -> float:
@@ -123,12 +106,6 @@ def _parts_found(parts: Sequence[str], words: Sequence[str]) -> float:
     if not parts:
         return 0.0
     return sum(1 for part in parts if any(part in word for word in words)) / len(parts)
-
-
-def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b[t] for t, v in a.items() if t in b)
 
 
 def _lexrank(vectors: Sequence[dict[str, float]]) -> list[float]:
@@ -187,18 +164,17 @@ def sentence_features(budget: Budget) -> Scored:
         candidates = [i for i in members if i in candidate_set]
         if not candidates:
             continue
-        tfidf = _tfidf([budget.bags[i] for i in members])
-        tfidf_idf = _idf([budget.bags[i] for i in members])
-        vector_of = dict(zip(members, tfidf, strict=True))
+        version_vectors, idf = _tfidf([budget.bags[i] for i in members])
+        vector_of = dict(zip(members, version_vectors, strict=True))
         centroid_vector: dict[str, float] = {}
-        for vector in tfidf:
+        for vector in version_vectors:
             for term, value in vector.items():
                 centroid_vector[term] = centroid_vector.get(term, 0.0) + value
         centrality = _scaled(_lexrank([vector_of[i] for i in candidates]))
-        to_centroid = _scaled([_cosine(vector_of[i], centroid_vector) for i in candidates])
+        to_centroid = _scaled([cosine(vector_of[i], centroid_vector) for i in candidates])
         title_bag = content_stems(nlp.words(title), budget.language)
         title_parts = [t for t in title_bag if len(t) >= 4]
-        specificity = _scaled([_mean_idf(budget.bags[i], tfidf_idf) for i in candidates])
+        specificity = _scaled([_mean_idf(budget.bags[i], idf) for i in candidates])
         span = max(1, len(members) - 1)
         for ordinal, i in enumerate(candidates):
             text = str(layout.sentences[i])
@@ -264,7 +240,7 @@ class KeyPointSummarizer(AbstractSummarizer):
         near = self.model.near_duplicate
 
         def similar(i: int, chosen: Sequence[int]) -> bool:
-            return any(_cosine(vectors[i], vectors[j]) >= near for j in chosen)
+            return any(cosine(vectors[i], vectors[j]) >= near for j in chosen)
 
         top = score[ranked[0]] if ranked else 0.0
 

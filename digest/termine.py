@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from digest import nlp
 from digest.models import Article, Termin
+from digest.vectors import overlap
 
 MONTHS = {
     "januar": 1,
@@ -194,7 +195,7 @@ def find_termine(
             if when is None or not day <= when <= last:
                 continue
             words = frozenset(w.lower() for w in nlp.words(sentence) if len(w) > 3)
-            if any(d == when and _overlap(words, other) >= 0.5 for d, other in seen):
+            if any(d == when and overlap(words, other) >= 0.5 for d, other in seen):
                 continue
             seen.append((when, words))
             termine.append(
@@ -222,10 +223,6 @@ def _is_statement(sentence: str) -> bool:
     """A whole sentence worth quoting: enough words, a full stop, no question, no dateline."""
     stripped = sentence.strip()
     return len(nlp.words(stripped)) >= MIN_WORDS and stripped[-1:] in '.!"“»)'
-
-
-def _overlap(first: frozenset[str], second: frozenset[str]) -> float:
-    return len(first & second) / max(1, min(len(first), len(second)))
 
 
 def _explicit_dates(sentence: str, published: date) -> Iterator[tuple[date, int, str]]:

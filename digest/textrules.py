@@ -27,7 +27,13 @@ def strip_forbidden_chars(text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Text rules, German and English: lines that are never part of an article's prose.
 
-_AGENCIES = r"(?:dpa|AFP|AP|Reuters|KNA|epd|dts|sid|SID|APA|Xinhua|AFX|dpa-AFX|ANSA|EFE|Bloomberg)"
+# News agencies, as they sign a report: "(dpa)", "Berlin (AFP/Reuters) -", "Quelle: KNA". The one
+# list of them: the summarizer's rules ask is_byline_or_agency too.
+_AGENCY_NAMES = (
+    "dpa", "AFP", "AP", "Reuters", "KNA", "epd", "dts", "sid", "SID", "APA", "Xinhua", "AFX",
+    "dpa-AFX", "ANSA", "EFE", "Bloomberg", "RTR", "SDA", "ots", "ddp",
+)  # fmt: skip
+_AGENCIES = "(?:" + "|".join(re.escape(a) for a in _AGENCY_NAMES) + ")"
 _AGENCY_GROUP = rf"\(\s*{_AGENCIES}(?:\s*[/,]\s*[\w.-]+)*\s*\)"
 _LEADING_AGENCY = re.compile(
     rf"^(?:[A-ZÄÖÜ][\w.-]*(?:[ /][A-ZÄÖÜ][\w.-]*){{0,2}}\s*)?{_AGENCY_GROUP}\s*[-–—:]?\s*"
@@ -115,6 +121,12 @@ def _is_boilerplate_line(line: str) -> bool:
     if short and (_SOCIAL.match(stripped) or _LABEL_ONLY.match(stripped)):
         return True
     return bool(_MEDIA_TEASER.search(stripped))
+
+
+def is_byline_or_agency(line: str) -> bool:
+    """True for a line that only names who wrote it: "Von Anna Schmidt", "(dpa)", "AFP/Reuters"."""
+    stripped = line.strip()
+    return bool(_BYLINE.match(stripped) or _AGENCY_ONLY.match(stripped))
 
 
 def looks_like_credit(line: str) -> bool:

@@ -207,7 +207,7 @@ with (Path(__file__).parent / "data" / "summarize" / "story.toml").open("rb") as
 
 
 def joined_url(lines: Sequence[str]) -> str:
-    """The URL back from the text part's reference lines (render.reference_lines): the lines
+    """The URL back from the text part's reference lines (plaintext.reference_lines): the lines
     joined without their indentation, the angle brackets of a long URL dropped."""
     text = "".join(line.strip() for line in lines)
     return text[1:-1] if text.startswith("<") and text.endswith(">") else text

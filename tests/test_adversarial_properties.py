@@ -16,13 +16,8 @@ from digest.errors import FeedError
 from digest.feeds import html_to_text, parse_feed
 from digest.models import Article, Digest, Edition, Failure, FeedSource, Section, Story
 from digest.nlp import split_sentences
-from digest.render import (
-    MAX_FEED_EDITIONS,
-    reference_lines,
-    render,
-    render_feed,
-    wrap_text,
-)
+from digest.plaintext import reference_lines, wrap_text
+from digest.render import MAX_FEED_EDITIONS, render, render_feed
 from digest.urls import canonical_url
 from tests.conftest import joined_url
 

@@ -15,7 +15,8 @@ from digest import cluster as clustering
 from digest.cluster import compound_parts, link_stories, measure
 from digest.editorial import load_model
 from digest.models import Article
-from digest.relevance import load_topics, stem
+from digest.nlp import stem
+from digest.relevance import load_topics
 
 LABELLED = Path(__file__).resolve().parent / "data" / "selection" / "articles.toml"
 NOW = datetime(2024, 12, 21, 18, 0, tzinfo=UTC)

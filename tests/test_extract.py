@@ -205,6 +205,11 @@ def test_leading_agency_tag_with_place_is_dropped() -> None:
     assert clean_text("(dpa) Die Regierung hat entschieden.") == "Die Regierung hat entschieden."
 
 
+def test_every_agency_of_the_one_list_is_dropped_as_a_tag() -> None:
+    for agency in ("Reuters", "Xinhua", "dpa-AFX", "SDA", "ots", "ddp"):
+        assert clean_text(f"Bern ({agency}) - Der Rat tagt.") == "Der Rat tagt."
+
+
 def test_trailing_agency_tag_is_dropped() -> None:
     assert (
         clean_text("Die Regierung hat entschieden. (dpa/AFP)") == "Die Regierung hat entschieden."

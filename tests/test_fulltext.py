@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -20,7 +19,7 @@ from digest import fulltext, pipeline
 from digest import select as select_stage
 from digest.cli import main
 from digest.config import DEFAULT_CONFIG, Config, ExtractConfig, load_config
-from digest.extract import IN_PROCESS_LIMIT, Workers, full_article, needs_page
+from digest.extract import full_article, needs_page
 from digest.models import (
     MARKER_NO_DATE,
     MARKER_PAYWALL,
@@ -29,6 +28,7 @@ from digest.models import (
     ExtractedPage,
 )
 from digest.store import CachedPage, Store
+from digest.workers import IN_PROCESS_LIMIT
 
 PAGES = Path(__file__).parent / "data" / "pages"
 DAY = date(2026, 11, 29)
@@ -479,24 +479,6 @@ def report_page(number: int) -> Reply:
     return Reply(body=body.encode(), headers=HTML)
 
 
-def pid_of_worker(_: int) -> int:
-    return os.getpid()
-
-
-def test_a_large_batch_runs_in_other_processes() -> None:
-    with Workers(2) as workers:
-        pids = workers.map(pid_of_worker, range(IN_PROCESS_LIMIT * 2))
-    assert len(pids) == IN_PROCESS_LIMIT * 2
-    assert os.getpid() not in pids
-
-
-def test_a_small_batch_stays_in_this_process() -> None:
-    with Workers(2) as workers:
-        assert workers.map(pid_of_worker, range(IN_PROCESS_LIMIT - 1)) == [os.getpid()] * (
-            IN_PROCESS_LIMIT - 1
-        )
-
-
 def test_worker_processes_give_the_articles_of_one_process(
     tmp_path: Path, http_server: StartServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -662,15 +644,3 @@ def test_the_page_stage_ends_at_its_deadline(
     assert time.perf_counter() - started < 1.0 + 4
     assert len(result.failures) == 3
     assert all("deadline of 1 s" in f.message for f in result.failures)
-
-
-def parent_of_worker(_: int) -> int:
-    return os.getppid()
-
-
-def test_the_worker_pool_never_forks_the_calling_process() -> None:
-    """The build also runs inside the scheduler, whose threads a plain fork would copy with
-    their locks held: workers come from a fork server instead."""
-    with Workers(2) as workers:
-        parents = set(workers.map(parent_of_worker, list(range(IN_PROCESS_LIMIT * 2))))
-    assert os.getpid() not in parents

@@ -10,11 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from digest.nlp import (
+    fold,
     opens_with_back_reference,
     quote_has_speaker,
     sentence_spans,
     split_sentences,
-    stemmer,
+    stem,
     word_count,
     words,
 )
@@ -321,9 +322,29 @@ def test_words_are_lower_cased_and_keep_umlauts() -> None:
     assert words("Größere Übungen in Nord-Ost!") == ["größere", "übungen", "in", "nord-ost"]
 
 
-def test_stemmer_is_built_once_and_stems_german() -> None:
-    assert stemmer() is stemmer()
-    assert stemmer().stem("Soldaten") == stemmer().stem("Soldat")
+def test_words_without_compounds_split_at_hyphens_and_apostrophes() -> None:
+    assert words("Die Covid-19-Zeit und Putin's Plan", compounds=False) == [
+        "die", "covid", "19", "zeit", "und", "putin", "s", "plan"
+    ]  # fmt: skip
+    assert words("Die Covid-19-Zeit") == ["die", "covid-19-zeit"]
+
+
+def test_stems_are_german_snowball_stems_of_any_case() -> None:
+    assert stem("Soldaten") == stem("soldat") == "soldat"
+    assert stem("Übungen") == stem("übung") == "ubung"
+    assert stem("Straße") == "strass"
+    assert stem("Soldaten", "xx") == stem("Soldaten", "de")
+
+
+def test_folding_umlauts_changes_english_stems_only() -> None:
+    assert stem("Müller", "en") == "muller"
+    assert stem("Müller", "en", fold_umlauts=False) == "müller"
+    for word in ("Übungen", "Größere", "Straßen", "Bündnisse"):
+        assert stem(word, fold_umlauts=False) == stem(word)
+
+
+def test_fold_writes_umlauts_and_sharp_s_out() -> None:
+    assert fold("Größe Übung") == "grosse ubung"
 
 
 def test_word_count_counts_every_run_of_letters_and_digits() -> None:

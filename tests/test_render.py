@@ -10,8 +10,6 @@ from pathlib import Path
 
 import html5lib
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from digest import render
 from digest.config import RenderConfig
@@ -367,42 +365,6 @@ def test_text_part_names_markers_other_outlets_and_failures() -> None:
     assert "Nicht erreichbar: Nordwest-Kurier" in flat
     assert "7 weitere Artikel wurden nicht aufgenommen." in flat
     assert "Sonntag, 29. November 2026" in text
-
-
-@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=400))
-def test_wrap_text_never_exceeds_the_width_and_keeps_every_word(text: str) -> None:
-    wrapped = render.wrap_text(text, width=40, indent="  ", first="- ")
-    assert all(len(line) <= 40 for line in wrapped.splitlines())
-    assert "".join(wrapped.split()).replace("-", "") == "".join(text.split()).replace("-", "")
-
-
-@given(st.lists(st.integers(1, 40), max_size=12))
-def test_reference_lines_stay_within_78_columns_and_give_every_url_back(lengths: list[int]) -> None:
-    references = [(n + 1, "https://a.example/" + "x-" * (3 * k)) for n, k in enumerate(lengths)]
-    lines = render.reference_lines(references).splitlines()
-    assert all(len(line) <= 78 for line in lines)
-    starts = [i for i, line in enumerate(lines) if line.startswith("[")]
-    assert len(starts) == len(references)
-    ends = [*starts[1:], len(lines)][: len(starts)]
-    for (number, url), begin, end in zip(references, starts, ends, strict=True):
-        assert lines[begin].startswith(f"[{number}] ")
-        first = lines[begin][len(f"[{number}] ") :]
-        assert joined_url([first, *lines[begin + 1 : end]]) == url
-
-
-# --- German words ----------------------------------------------------------------------------
-
-
-def test_german_words_for_dates_times_and_counts() -> None:
-    berlin = render.ZoneInfo("Europe/Berlin")
-    assert render.german_long_date(date(2026, 11, 29)) == "Sonntag, 29. November 2026"
-    assert render.german_clock(datetime(2026, 7, 1, 4, 0, tzinfo=UTC), berlin) == "06:00\u00a0Uhr"
-    assert render.count_sources(1) == "1\u00a0Quelle"
-    assert render.count_sources(3) == "3\u00a0Quellen"
-    assert render.german_quotes("Aspides") == "„Aspides“"
-    assert render.german_when(NOW, DAY, berlin) == "heute, 06:00\u00a0Uhr"
-    assert render.german_when(NOW - timedelta(days=1), DAY, berlin).startswith("gestern, ")
-    assert render.german_when(NOW - timedelta(days=2), DAY, berlin).startswith("Fr., 27. Nov.")
 
 
 # --- digest.json -----------------------------------------------------------------------------

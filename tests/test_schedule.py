@@ -22,14 +22,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digest import schedule
+from digest import german, schedule
 from digest.config import DEFAULT_CONFIG, Config, ScheduleConfig, load_config
 from digest.errors import ConfigError, LockedError
 from digest.runs import exclusive, lock_path, run_day, settle_state
 from digest.schedule import (
     JsonLogFormatter,
     daily_trigger,
-    german_datetime,
     next_runs,
     parse_time,
     plan_start,
@@ -126,7 +125,7 @@ def test_every_valid_time_reads_back(hour: int, minute: int, second: int | None)
 def test_next_run_is_shown_in_german_local_time() -> None:
     trigger = daily_trigger(ScheduleConfig(), "Europe/Berlin")
     (fire,) = next_runs(trigger, datetime(2026, 11, 29, 10, tzinfo=UTC), 1)
-    assert german_datetime(fire, "Europe/Berlin") == "Montag, 30. November 2026, 06:00 Uhr"
+    assert german.long_datetime(fire, "Europe/Berlin") == "Montag, 30. November 2026, 06:00 Uhr"
 
 
 # --- missed runs on start ------------------------------------------------------------------------

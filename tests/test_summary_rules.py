@@ -48,6 +48,11 @@ def test_sentence_cleaning_keeps_a_sentence_that_stands_alone(sentence: str) -> 
     assert is_clean_sentence(sentence)
 
 
+def test_a_sentence_naming_only_its_author_or_agencies_is_not_clean() -> None:
+    assert not is_clean_sentence("Von Dr. Hans-Peter Müller-Lüdenscheidt.")
+    assert not is_clean_sentence("(dpa/afp/reuters/kna/epd/apa)")
+
+
 def test_bylines_captions_and_reader_questions_are_never_key_points() -> None:
     points = key_points(ARTICLE, title=ARTICLE_TITLE, word_budget=500)
     assert not any(p.startswith(("Von Anna", "Foto:")) or p.endswith("?") for p in points)
