@@ -21,6 +21,24 @@ from digest import nlp
 TEST_FEEDS_WINDOW_HOURS = 7 * 24.0
 
 
+PROJECT_STATE = Path(__file__).resolve().parent.parent / "state"
+
+
+@pytest.fixture(autouse=True)
+def project_state_untouched() -> Iterator[None]:
+    """No test may write the checkout's own state folder (the default beside digest.toml): a
+    test's articles would turn up in the next `make run`."""
+
+    def seen() -> dict[str, float]:
+        if not PROJECT_STATE.is_dir():
+            return {}
+        return {p.name: p.stat().st_mtime for p in PROJECT_STATE.iterdir()}
+
+    before = seen()
+    yield
+    assert seen() == before, f"a test wrote {PROJECT_STATE}"
+
+
 @pytest.fixture(autouse=True)
 def private_state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     """`--out` runs keep their state under $XDG_STATE_HOME: a temporary one in every test (and

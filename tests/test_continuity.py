@@ -116,7 +116,7 @@ def built(
         base,
         feeds=feeds,
         out_dir=tmp_path / "out",
-        select=base.select,
+        state_dir=tmp_path / "state",
         extract=dataclasses.replace(base.extract, min_words=1),
     )
 

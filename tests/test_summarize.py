@@ -209,6 +209,7 @@ def test_an_edition_built_with_a_method_has_whole_sentences_of_its_articles(
         base,
         feeds=FEEDS / "list.toml",
         out_dir=tmp_path / "out",
+        state_dir=tmp_path / "state",
         select=dataclasses.replace(base.select, max_total=100, max_per_section=100),
         summarize=dataclasses.replace(base.summarize, method=method),
     )
