@@ -7,8 +7,9 @@ counts per topic. Words that most items of one feed share (a programme's constan
 "Mod.:", "Direkter Link zur Audiodatei") say nothing about one item and are left out, and a title
 whose template (digits and dates masked) recurs in the same feed marks a series.
 
-Three linear models read these features: relevance and series are logistic regressions with a
-decision threshold, the Ressort a multinomial one. They are fitted by training/fit_editorial.py
+Three linear models read these features: relevance and series are logistic regressions (over
+naive-Bayes-scaled features, folded into the weights) with a decision threshold, the Ressort a
+multinomial one. They are fitted by training/fit_editorial.py
 and shipped as plain weights in digest/data/editorial_model.json, so a build loads no machine
 learning library.
 """
@@ -46,6 +47,7 @@ CHAR_SIZES = (4, 5)
 
 _DIGITS = re.compile(r"\d+")
 _DATE = re.compile(r"\b\d{1,2}\.\s?\d{1,2}\.(?:\s?\d{2,4})?|\b\d{4}-\d{2}-\d{2}\b")
+KICKER_WORDS = 2  # a longer text before the first colon is a headline, not a label
 _TICKER_MARKS = re.compile(r"\+\+|\+\+\+|liveblog|live-blog|liveticker|live-ticker|newsticker")
 
 
@@ -160,6 +162,13 @@ def _shape(title: str, words: Sequence[str]) -> list[str]:
         shape.append("s:month")
     if _TICKER_MARKS.search(lowered):
         shape.append("s:ticker")
+    kicker = nlp.words(title.split(":", 1)[0]) if ":" in title else []
+    if 0 < len(kicker) <= KICKER_WORDS:
+        # "heise-Angebot:", "Anzeige:", "Iran-Liveblog:": the label before the colon says what
+        # kind of item this is; its last part generalises across outlets ("Bitfeld-Angebot").
+        shape.append("s:kicker:" + stem(kicker[-1].rsplit("-", 1)[-1]))
+        if "-" in kicker[-1]:
+            shape.append("s:kicker-compound")
     if words:
         shape.append("s:first:" + nlp.stem(words[0]))
         shape.append("s:last:" + ("0" if _DIGITS.fullmatch(words[-1]) else nlp.stem(words[-1])))

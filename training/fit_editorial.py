@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
@@ -44,7 +45,7 @@ SECTIONS = (
 FALLBACK = "Weitere Meldungen"
 
 # Regularisation (inverse strength) of each logistic regression.
-RELEVANCE_C = 0.3
+RELEVANCE_C = 1.0
 SERIES_C = 1.0
 SECTION_C = 2.0
 STORY_C = 1.0
@@ -52,8 +53,9 @@ COMMON_TITLE_STORIES = 10
 ONE_DAY = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
 EDGE_WEIGHT = 0.5  # edge items count half: a briefing may take them or leave them
 # Our own items weigh less than real feeds' in the relevance model: they widen what it knows
-# (0.77 -> 0.84 for the lesser of precision and core recall, cross-validated by feed), but
-# they are cleaner than real feeds, and at full weight they cost 0.02 of that.
+# (0.77 -> 0.84 for the lesser of precision and core recall, cross-validated by feed, before
+# the naive-Bayes scaling), but they are cleaner than real feeds: at full weight they cost
+# 0.01-0.02 of that (0.15: 0.881, 0.3: 0.883, 0.6: 0.885, 1: 0.872 with the scaling).
 OWN_WEIGHT = 0.3
 MIN_DOCUMENT_FREQUENCY = 3  # features seen in fewer training items are dropped
 INNER_FOLDS = 4
@@ -104,8 +106,8 @@ def fit(items: Sequence[corpus.Labelled], topics: Topics | None = None) -> dict[
         ]
     )
 
-    def relevance_model() -> LogisticRegression:
-        return LogisticRegression(C=RELEVANCE_C, class_weight="balanced", max_iter=MAX_ITER)
+    def relevance_model() -> NaiveBayesLogistic:
+        return NaiveBayesLogistic(C=RELEVANCE_C)
 
     relevance = relevance_model().fit(matrix, on_topic, sample_weight=weights)
     scores = _out_of_fold(relevance_model, matrix, on_topic, groups, weights)
@@ -116,8 +118,8 @@ def fit(items: Sequence[corpus.Labelled], topics: Topics | None = None) -> dict[
 
     series_labels = np.array([item.series for item in usable], dtype=int)
 
-    def series_model() -> LogisticRegression:
-        return LogisticRegression(C=SERIES_C, class_weight="balanced", max_iter=MAX_ITER)
+    def series_model() -> NaiveBayesLogistic:
+        return NaiveBayesLogistic(C=SERIES_C)
 
     series = series_model().fit(matrix, series_labels)
     series_scores = _out_of_fold(series_model, matrix, series_labels, groups)
@@ -290,6 +292,43 @@ def _bcubed_f1(groups: Sequence[Sequence[int]], gold: Sequence[str]) -> float:
     return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
 
+class NaiveBayesLogistic:
+    """A logistic regression on features scaled by their naive-Bayes log-count ratio (NBSVM,
+    Wang and Manning 2012): words that tell the classes apart count more before the
+    regression weighs them. Still linear in the features, so its weights (ratio x coefficient)
+    are stored as those of any logistic regression. Cross-validated by feed on dev this raised
+    the lesser of precision and core recall from 0.84 to 0.88."""
+
+    def __init__(self, C: float) -> None:
+        self.model = LogisticRegression(C=C, class_weight="balanced", max_iter=MAX_ITER)
+        self.ratios = np.zeros(0)
+
+    def fit(
+        self, matrix: Any, labels: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> NaiveBayesLogistic:
+        weights = np.ones(len(labels)) if sample_weight is None else sample_weight
+        positive = _weighted_column_sums(matrix[labels == 1], weights[labels == 1]) + 1.0
+        negative = _weighted_column_sums(matrix[labels == 0], weights[labels == 0]) + 1.0
+        self.ratios = np.log((positive / positive.sum()) / (negative / negative.sum()))
+        self.model.fit(matrix @ sparse.diags(self.ratios), labels, sample_weight=weights)
+        return self
+
+    def predict_proba(self, matrix: Any) -> np.ndarray:
+        return self.model.predict_proba(matrix @ sparse.diags(self.ratios))
+
+    @property
+    def intercept_(self) -> np.ndarray:
+        return self.model.intercept_
+
+    @property
+    def coef_(self) -> np.ndarray:
+        return self.model.coef_ * self.ratios
+
+
+def _weighted_column_sums(matrix: Any, weights: np.ndarray) -> np.ndarray:
+    return np.asarray(matrix.multiply(weights[:, None]).sum(axis=0)).ravel()
+
+
 def _vectorizer(features: Sequence[dict[str, float]]) -> DictVectorizer:
     counts: dict[str, int] = {}
     for found in features:
@@ -299,7 +338,9 @@ def _vectorizer(features: Sequence[dict[str, float]]) -> DictVectorizer:
     return DictVectorizer(sort=True).fit(kept)
 
 
-def _binary(model: LogisticRegression, names: Sequence[str], threshold: float) -> dict[str, Any]:
+def _binary(
+    model: LogisticRegression | NaiveBayesLogistic, names: Sequence[str], threshold: float
+) -> dict[str, Any]:
     return {
         "bias": round(float(model.intercept_[0]), DIGITS),
         "threshold": threshold,
@@ -317,7 +358,7 @@ def _folds(groups: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def _out_of_fold(
-    make: Callable[[], LogisticRegression],
+    make: Callable[[], LogisticRegression | NaiveBayesLogistic],
     matrix: Any,
     labels: np.ndarray,
     groups: np.ndarray,
