@@ -166,7 +166,7 @@ def _shape(title: str, words: Sequence[str]) -> list[str]:
     if 0 < len(kicker) <= KICKER_WORDS:
         # "heise-Angebot:", "Anzeige:", "Iran-Liveblog:": the label before the colon says what
         # kind of item this is; its last part generalises across outlets ("Bitfeld-Angebot").
-        shape.append("s:kicker:" + stem(kicker[-1].rsplit("-", 1)[-1]))
+        shape.append("s:kicker:" + nlp.stem(kicker[-1].rsplit("-", 1)[-1]))
         if "-" in kicker[-1]:
             shape.append("s:kicker-compound")
     if words:
