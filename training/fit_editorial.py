@@ -123,8 +123,9 @@ def fit(items: Sequence[corpus.Labelled], topics: Topics | None = None) -> dict[
 
     series = series_model().fit(matrix, series_labels)
     series_scores = _out_of_fold(series_model, matrix, series_labels, groups)
+    # F2: a service item shown is what the briefing must never do, so recall weighs double.
     series_threshold = _best_threshold(
-        series_scores[real], lambda chosen: _f1(chosen, series_labels[real].astype(bool))
+        series_scores[real], lambda chosen: _f_beta(chosen, series_labels[real].astype(bool), 2.0)
     )
 
     sectioned = [i for i, item in enumerate(usable) if item.on_topic and item.section]
@@ -423,6 +424,12 @@ def _recall(chosen: np.ndarray, truth: np.ndarray) -> float:
 def _f1(chosen: np.ndarray, truth: np.ndarray) -> float:
     precision, recall = _precision(chosen, truth), _recall(chosen, truth)
     return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def _f_beta(chosen: np.ndarray, truth: np.ndarray, beta: float) -> float:
+    precision, recall = _precision(chosen, truth), _recall(chosen, truth)
+    both = beta**2 * precision + recall
+    return (1 + beta**2) * precision * recall / both if both else 0.0
 
 
 def training_items() -> list[corpus.Labelled]:
