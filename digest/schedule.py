@@ -170,6 +170,7 @@ class _Stopper:
 
 def serve(config: Config, *, clock: Clock = system_clock, wait: float = LOCK_WAIT_SECONDS) -> None:
     """Run in the foreground until SIGTERM or SIGINT: today's missed run, then the daily trigger."""
+    from apscheduler.events import EVENT_SCHEDULER_STARTED
     from apscheduler.schedulers.blocking import BlockingScheduler  # not needed by `status`
 
     trigger = daily_trigger(config.schedule, config.timezone)
@@ -185,14 +186,24 @@ def serve(config: Config, *, clock: Clock = system_clock, wait: float = LOCK_WAI
         max_instances=1,
     )
     stopper = _Stopper(scheduler)
+
+    def started(_event: object) -> None:
+        # Announced only once the scheduler runs: a signal that came before it ran could not
+        # stop it, and would otherwise leave it blocking for good.
+        if stopper.requested:
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+            return
+        upcoming = next_runs(trigger, clock(), 1)
+        if upcoming:
+            log.info("next run: %s", upcoming[0].isoformat())
+
+    scheduler.add_listener(started, EVENT_SCHEDULER_STARTED)
     previous = {number: signal.signal(number, stopper) for number in _STOP_SIGNALS}
     try:
         run_missed(config, trigger, clock=clock, wait=wait)
         if stopper.requested:
             return
-        upcoming = next_runs(trigger, clock(), 1)
-        if upcoming:
-            log.info("next run: %s", upcoming[0].isoformat())
         scheduler.start()
     finally:
         for number, handler in previous.items():
