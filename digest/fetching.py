@@ -11,7 +11,8 @@ from digest import feeds, http
 from digest.config import FetchConfig
 from digest.errors import FeedError, FetchError
 from digest.models import Entry, Failure, FeedSource
-from digest.store import UNCHANGED, Store
+from digest.store import UNCHANGED, FeedHealth, Store
+from digest.store.feeds import Freshness
 
 log = logging.getLogger(__name__)
 
@@ -64,17 +65,7 @@ def parse_feeds(
             continue
         for warning in parsed.warnings:
             log.warning("%s", warning)
-        found = fetched.validators
-        store.feeds.record(
-            source.name,
-            now,
-            None,
-            str(fetched.status),
-            url=url,
-            etag=found.etag,
-            last_modified=found.last_modified,
-            fresh_until=fetched.fresh_until(now),
-        )
+        _record_parsed(store, source, fetched, now, fetched.validators, fetched.fresh_until(now))
         entries.extend((source, entry) for entry in parsed.entries)
     return entries, failures
 
@@ -95,17 +86,29 @@ def check_feeds(
             store.feeds.record(source.name, now, str(error), _failure_status(error), url=url)
             continue
         warnings.extend(parsed.warnings)
-        old = stored.get(source.name)
-        store.feeds.record(
-            source.name,
-            now,
-            None,
-            str(fetched.status),
-            url=url,
-            etag=old.etag if old else None,
-            last_modified=old.last_modified if old else None,
-        )
+        _record_parsed(store, source, fetched, now, stored.get(source.name), UNCHANGED)
     return warnings
+
+
+def _record_parsed(
+    store: Store,
+    source: FeedSource,
+    fetched: http.Fetched,
+    now: datetime,
+    validators: http.Validators | FeedHealth | None,
+    fresh_until: Freshness,
+) -> None:
+    """A feed fetched and parsed: its health, with the validators to send next time."""
+    store.feeds.record(
+        source.name,
+        now,
+        None,
+        str(fetched.status),
+        url=None if source.is_local else source.url,
+        etag=validators.etag if validators else None,
+        last_modified=validators.last_modified if validators else None,
+        fresh_until=fresh_until,
+    )
 
 
 def _parse_fetched(

@@ -33,6 +33,8 @@ class _Unchanged(enum.Enum):
 # A check that got no answer about caching (a failure, a response reused while fresh, a check
 # that stores nothing) leaves the stored freshness as it was.
 UNCHANGED: Final = _Unchanged.UNCHANGED
+# Until when a feed need not be asked again: a time, None (ask every time) or as stored.
+Freshness = datetime | Literal[_Unchanged.UNCHANGED] | None
 
 
 class Feeds:
@@ -52,7 +54,7 @@ class Feeds:
         url: str | None = None,
         etag: str | None = None,
         last_modified: str | None = None,
-        fresh_until: datetime | Literal[_Unchanged.UNCHANGED] | None = UNCHANGED,
+        fresh_until: Freshness = UNCHANGED,
     ) -> None:
         """Record one check of a feed. A success resets the failure count; its validators are
         kept unless the answer was 304 (which confirms the ones stored). `fresh_until` is until
