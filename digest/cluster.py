@@ -151,10 +151,12 @@ def title_names(
     language: str,
     lexicon: Lexicon | None,
     ignored: frozenset[str] = frozenset(),
+    lowercase: frozenset[str] = frozenset(),
 ) -> frozenset[str]:
     """Stems of the title's capitalised words that are neither function, calendar nor topic
-    words: the names, places and things of one event ("Magdeburg", "Weihnachtsmarkt"), not
-    what all reports of a topic say ("Anschlag", "Russland")."""
+    words nor written small elsewhere (`lowercase`): the names, places and things of one event
+    ("Magdeburg", "Weihnachtsmarkt"), not what all reports of a topic say ("Anschlag",
+    "Russland")."""
     named = set()
     for match in _CAPITALISED.finditer(title):
         word = match.group().lower()
@@ -162,6 +164,7 @@ def title_names(
             len(word) < 3
             or word in nlp.stop_words(language)
             or word in ignored
+            or word in lowercase
             or nlp.is_calendar_word(word)
             or (lexicon is not None and lexicon.match_word(word) is not None)
             or nlp.stem(word, language) in ignored
@@ -183,6 +186,15 @@ def _known_stems(articles: Sequence[Article]) -> frozenset[str]:
         for a in articles
         for w in nlp.words(f"{a.title} {nlp.lead(a.text)}")
         if len(w) >= MIN_HEAD and w.isalpha()
+    )
+
+
+def _lowercase_forms(articles: Sequence[Article]) -> frozenset[str]:
+    """The words the day's titles and leads write with a small initial somewhere, as written: a
+    title's first word is capitalised whatever it is ("Mutmaßlicher Spion ..."), and such a
+    word names no event. (Forms, not stems: "anschlagen" says nothing of "Anschlag".)"""
+    return frozenset(
+        w for a in articles for w in nlp.lowercase_words(f"{a.title} {nlp.lead(a.text)}")
     )
 
 
@@ -224,8 +236,10 @@ def measure(
     )
     title_vectors = [weighted(t, idf) for t in titles]
     lexicon = topics.relevance.get("de")
+    lowercase = _lowercase_forms(articles)
     names = [
-        title_names(a.title, a.language, lexicon, ignored[a.source] | common) for a in articles
+        title_names(a.title, a.language, lexicon, ignored[a.source] | common, lowercase)
+        for a in articles
     ]
     short = [i in title_only or _is_short(a) for i, a in enumerate(articles)]
     pairs = tuple(
@@ -256,6 +270,7 @@ PAIR_FEATURES = (
     "cosine",
     "title_cosine",
     "shared_title_names",
+    "different_title_names",
     "same_source",
     "short_items",
     "tickers",
@@ -272,13 +287,15 @@ def pair_features(
     tickers: int,
 ) -> dict[str, float]:
     """What the story model reads of two articles: how alike their words (title and lead) and
-    their titles are, how many title names (see title_names) they share, whether one outlet
+    their titles are, how many title names (see title_names) they share or whether both name
+    things and share none ("Odessa" and "Charkiw": two strikes of one night), whether one outlet
     wrote both and whether they are teasers or tickers. Time only decides which pairs are compared
     (at most MAX_GAP apart)."""
     return {
         "cosine": cosine(*vectors),
         "title_cosine": cosine(*titles),
         "shared_title_names": math.log1p(len(names[0] & names[1])),
+        "different_title_names": float(bool(names[0] and names[1] and not names[0] & names[1])),
         "same_source": float(same_source),
         "short_items": float(short),
         "tickers": float(tickers),

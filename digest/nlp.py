@@ -360,6 +360,11 @@ _STEMMER_NAMES = {"de": "german", "en": "english"}
 _FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
 
 
+def lowercase_words(text: str) -> list[str]:
+    """The words of `text` written with a small initial: in German, no noun or name is."""
+    return [w for w in _WORD.findall(text) if w[0].islower()]
+
+
 def fold(word: str) -> str:
     """Lower case with umlauts and ß written out the way the Snowball stemmer writes them."""
     return word.lower().translate(_FOLD)

@@ -60,9 +60,12 @@ def test_stories_of_the_labelled_articles_pairwise_precision_and_recall() -> Non
     precision, recall = hits / max(len(predicted), 1), hits / max(len(expected), 1)
     print(f"clustering pairwise precision {precision:.3f} recall {recall:.3f}")
     # Merging is cautious (see cluster.cluster): different events merged would mislead a reader,
-    # reports left apart only cost space.
-    assert precision >= 0.9
-    assert recall >= 0.8
+    # reports left apart only cost space. The story model fitted with every story weighed by
+    # its reports keeps three paraphrases without a shared name apart here (recall 0.7; the
+    # model before it, which one big event dominated, had 0.9 here and merged two strikes of
+    # one night) and gathers the Magdeburg attack's reports on the real news day.
+    assert precision >= 0.95
+    assert recall >= 0.7
 
 
 def test_different_events_on_the_same_topic_stay_apart() -> None:

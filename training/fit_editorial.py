@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -50,6 +51,10 @@ SERIES_C = 1.0
 SECTION_C = 2.0
 STORY_C = 1.0
 COMMON_TITLE_STORIES = 10
+STORY_THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)  # pair probabilities tried (fit_story)
+# ... and most of whose titles are of different stories: the name of a big event recurs in the
+# titles of its many reports (Magdeburg: 38 titles, 10 stories), an everyday word does not.
+COMMON_TITLE_SPREAD = 0.6
 ONE_DAY = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
 EDGE_WEIGHT = 0.5  # edge items count half: a briefing may take them or leave them
 # Our own items weigh less than real feeds' in the relevance model: they widen what it knows
@@ -179,17 +184,24 @@ class StoryBatch:
 
 def common_title_words(items: Sequence[corpus.Labelled], topics: Topics) -> list[str]:
     """Stems of capitalised title words found in the titles of at least COMMON_TITLE_STORIES
-    different stories (an item without a story counts as one of its own): everyday words
-    ("Gespräche", "Regierung") that name no event, unlike "Magdeburg"."""
+    different stories (an item without a story counts as one of its own), in titles mostly of
+    different stories (COMMON_TITLE_SPREAD): everyday words ("Gespräche", "Regierung") that
+    name no event, unlike "Magdeburg"."""
     lexicon = topics.relevance.get("de")
     stories: dict[str, set[str]] = {}
+    titles: Counter[str] = Counter()
     for item in items:
         if item.article is None:
             continue
         key = item.story or f"{item.feed}:{item.n}"
         for word in cluster.title_names(item.article.title, item.article.language, lexicon):
             stories.setdefault(word, set()).add(key)
-    return sorted(w for w, keys in stories.items() if len(keys) >= COMMON_TITLE_STORIES)
+            titles[word] += 1
+    return sorted(
+        word
+        for word, keys in stories.items()
+        if len(keys) >= COMMON_TITLE_STORIES and len(keys) >= COMMON_TITLE_SPREAD * titles[word]
+    )
 
 
 def story_batches(
@@ -230,21 +242,27 @@ def fit_story(items: Sequence[corpus.Labelled], topics: Topics) -> dict[str, Any
     common = common_title_words(items, topics)
     batches = story_batches(items, topics, frozenset(common))
     names = list(cluster.PAIR_FEATURES)
-    rows, labels, groups = [], [], []
+    rows, labels, groups, weights = [], [], [], []
     for number, batch in enumerate(batches):
+        size = Counter(batch.gold)
         for (i, j), found in zip(batch.pairs.pairs, batch.pairs.features, strict=True):
             rows.append([found[name] for name in names])
-            labels.append(int(batch.gold[i] == batch.gold[j]))
+            same = batch.gold[i] == batch.gold[j]
+            labels.append(int(same))
             groups.append(number)
+            # A story of k reports gives up to k(k-1)/2 pairs of itself: weighed 1/(k-1) each,
+            # every story counts by its reports, and one big event (the Magdeburg attack:
+            # 300 pairs) does not decide what all stories look like.
+            weights.append(1.0 / (size[batch.gold[i]] - 1) if same else 1.0)
     matrix, truth, batch_of = np.array(rows), np.array(labels), np.array(groups)
+    pair_weight = np.array(weights)
 
     def story_model() -> LogisticRegression:
         return LogisticRegression(C=STORY_C, max_iter=MAX_ITER)
 
-    model = story_model().fit(matrix, truth)
-    scores = _out_of_fold(story_model, matrix, truth, batch_of)
-    threshold = _best_threshold(scores, lambda picked: _f1(picked, truth.astype(bool)))
-    link = _best_grouping(batches, scores, batch_of, threshold)
+    model = story_model().fit(matrix, truth, sample_weight=pair_weight)
+    scores = _out_of_fold(story_model, matrix, truth, batch_of, pair_weight)
+    threshold, link = _best_grouping(batches, scores, batch_of)
     return {
         "bias": round(float(model.intercept_[0]), DIGITS),
         "weights": {
@@ -257,27 +275,32 @@ def fit_story(items: Sequence[corpus.Labelled], topics: Topics) -> dict[str, Any
 
 
 def _best_grouping(
-    batches: Sequence[StoryBatch], scores: np.ndarray, batch_of: np.ndarray, threshold: float
-) -> float:
-    """The centroid level (see cluster.cluster) that groups best: B-cubed F1, item-weighted,
-    over the real feeds' batches, with pair probabilities from models fitted without the
-    batch's edition. As for the thresholds above, our own items train the pair model but do
-    not choose the level: written to tell events apart, they are no sample of a news day."""
-    real = [b for b in batches if b.real] or list(batches)
-    links = [round(t, 2) for t in np.arange(0.05, 0.61, 0.05)]
+    batches: Sequence[StoryBatch], scores: np.ndarray, batch_of: np.ndarray
+) -> tuple[float, float]:
+    """The pair threshold and centroid level (see cluster.cluster) that group best: B-cubed F1,
+    item-weighted, over the real feeds' batches, with pair probabilities from models fitted
+    without the batch's edition. The two are chosen together: a low threshold lets the
+    centroid check decide, a high one decides alone. As for the thresholds above, our own items
+    train the pair model but do not choose the levels: written to tell events apart, they are
+    no sample of a news day."""
+    real = [number for number, b in enumerate(batches) if b.real] or list(range(len(batches)))
+    grid = [
+        (threshold, link)
+        for threshold in STORY_THRESHOLDS
+        for link in (round(t, 2) for t in np.arange(0.05, 0.61, 0.05))
+    ]
     quality = []
-    for link in links:
+    for threshold, link in grid:
         total = weight = 0.0
-        for number, batch in enumerate(batches):
-            if batch not in real:
-                continue
+        for number in real:
+            batch = batches[number]
             probability = dict(zip(batch.pairs.pairs, scores[batch_of == number], strict=True))
             grouping = cluster.link_stories(batch.pairs, probability, threshold, link)
             total += _bcubed_f1(grouping.groups, batch.gold) * len(batch.gold)
             weight += len(batch.gold)
         quality.append(total / weight if weight else 0.0)
     best = max(quality)
-    tied = [link for link, q in zip(links, quality, strict=True) if q >= best - 1e-9]
+    tied = [levels for levels, q in zip(grid, quality, strict=True) if q >= best - 1e-9]
     return tied[len(tied) // 2]
 
 
