@@ -49,6 +49,7 @@ _DIGITS = re.compile(r"\d+")
 _DATE = re.compile(r"\b\d{1,2}\.\s?\d{1,2}\.(?:\s?\d{2,4})?|\b\d{4}-\d{2}-\d{2}\b")
 KICKER_WORDS = 2  # a longer text before the first colon is a headline, not a label
 _TICKER_MARKS = re.compile(r"\+\+|\+\+\+|liveblog|live-blog|liveticker|live-ticker|newsticker")
+_TICKER_TAIL = re.compile(r"(?:live)?blog|(?:live|news)?ticker")
 
 
 # --- Features ------------------------------------------------------------------------------
@@ -125,7 +126,8 @@ def _char_grams(word: str) -> tuple[str, ...]:
 
 
 def _teaser_words(article: Article) -> list[str]:
-    if article.text.strip() == article.title.strip():
+    # A ticker's teaser is its latest entry, which changes all day: its title says what it is.
+    if article.text.strip() == article.title.strip() or is_ticker(article):
         return []
     return nlp.words(nlp.lead(article.text))
 
@@ -169,6 +171,10 @@ def _shape(title: str, words: Sequence[str]) -> list[str]:
         shape.append("s:kicker:" + nlp.stem(kicker[-1].rsplit("-", 1)[-1]))
         if "-" in kicker[-1]:
             shape.append("s:kicker-compound")
+            if _TICKER_TAIL.fullmatch(kicker[-1].rsplit("-", 1)[-1]):
+                # "Ukraine-Liveblog:", "Nahost-Ticker:": a standing topic's daily ticker, not
+                # one event's ("Liveblog zum Putsch in Niger:").
+                shape.append("s:topic-ticker")
     if words:
         shape.append("s:first:" + nlp.stem(words[0]))
         shape.append("s:last:" + ("0" if _DIGITS.fullmatch(words[-1]) else nlp.stem(words[-1])))
