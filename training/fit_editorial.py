@@ -300,8 +300,8 @@ def _best_grouping(
             weight += len(batch.gold)
         quality.append(total / weight if weight else 0.0)
     best = max(quality)
-    tied = [levels for levels, q in zip(grid, quality, strict=True) if q >= best - 1e-9]
-    return tied[len(tied) // 2]
+    # Of levels that group equally well, the most cautious: the highest threshold and level.
+    return max(levels for levels, q in zip(grid, quality, strict=True) if q >= best - 1e-9)
 
 
 def _bcubed_f1(groups: Sequence[Sequence[int]], gold: Sequence[str]) -> float:
