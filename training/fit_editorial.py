@@ -252,8 +252,11 @@ def fit_story(items: Sequence[corpus.Labelled], topics: Topics) -> dict[str, Any
             groups.append(number)
             # A story of k reports gives up to k(k-1)/2 pairs of itself: weighed 1/(k-1) each,
             # every story counts by its reports, and one big event (the Magdeburg attack:
-            # 300 pairs) does not decide what all stories look like.
-            weights.append(1.0 / (size[batch.gold[i]] - 1) if same else 1.0)
+            # 300 pairs) does not decide what all stories look like. Our own items weigh
+            # OWN_WEIGHT here too: read as one day, their files bring events of many years
+            # together, and two events at one place in one day are rarer in a real feed.
+            weight = 1.0 / (size[batch.gold[i]] - 1) if same else 1.0
+            weights.append(weight * (1.0 if batch.real else OWN_WEIGHT))
     matrix, truth, batch_of = np.array(rows), np.array(labels), np.array(groups)
     pair_weight = np.array(weights)
 
