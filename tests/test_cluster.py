@@ -143,6 +143,42 @@ def test_a_likely_pair_does_not_chain_unrelated_stories_through_a_middle_report(
     assert sorted(map(sorted, loose)) == [[0, 1, 2]]
 
 
+def _report(url: str, title: str, text: str) -> Article:
+    return Article(url=url, title=title, source="Blatt", published=NOW, text=text)
+
+
+def test_a_title_word_written_small_elsewhere_that_day_is_no_name() -> None:
+    first = _report(
+        "https://a.example/1",
+        "Mutmaßlicher Spion in Bayern festgenommen",
+        "Ein mutmaßlicher Agent soll für einen fremden Dienst gearbeitet haben.",
+    )
+    second = _report(
+        "https://a.example/2",
+        "Mutmaßlicher Schleuser in Kiel gefasst",
+        "Die Polizei fasste den Mann an der Grenze.",
+    )
+    features = measure([first, second], load_topics()).features
+    assert features and features[0]["shared_title_names"] == 0.0
+    assert features[0]["different_title_names"] == 1.0
+
+
+def test_two_reports_naming_one_place_share_a_title_name() -> None:
+    first = _report(
+        "https://a.example/1",
+        "Lindenau: Bürgeramt nach Cyberattacke geschlossen",
+        "Nach dem Angriff auf die Stadtverwaltung bleibt das Bürgeramt zu.",
+    )
+    second = _report(
+        "https://b.example/2",
+        "Hackerangriff legt Stadtverwaltung Lindenau lahm",
+        "Die Verwaltung der Stadt ist seit dem Morgen offline.",
+    )
+    features = measure([first, second], load_topics()).features
+    assert features and features[0]["shared_title_names"] > 0
+    assert features[0]["different_title_names"] == 0.0
+
+
 def test_compound_parts_split_at_linking_s_and_at_known_heads() -> None:
     known = {stem(w) for w in ("Fahrer", "Markt", "Weihnachten", "Sabotage", "Verdacht")}
     assert compound_parts("Rettungszufahrt", known) == ["rettung", "zufahrt"]

@@ -80,6 +80,29 @@ def test_a_title_template_repeated_in_one_feed_is_marked_but_not_across_feeds() 
     )
 
 
+def test_a_standing_topics_ticker_is_marked_but_not_one_events_live_blog() -> None:
+    topic, event = editorial.feature_sets(
+        [
+            item("Nahost-Ticker: ++ Raketenalarm im Norden ++", url="https://a.example/1"),
+            item(
+                "Liveblog zum Putsch in Niger: ++ Militär übernimmt ++", url="https://a.example/2"
+            ),
+        ],
+        load_topics(),
+    )
+    assert "s:topic-ticker" in topic
+    assert "s:topic-ticker" not in event
+
+
+def test_a_tickers_teaser_its_latest_entry_is_not_read() -> None:
+    (ticker,) = editorial.feature_sets(
+        [item("Ukraine-Liveblog: ++ Kämpfe im Osten ++", "Die Bundesbank senkt die Zinsen.")],
+        load_topics(),
+    )
+    assert not any(name.startswith("x:") for name in ticker)
+    assert "t:kampf" in ticker
+
+
 @given(st.text(max_size=300), st.text(max_size=300))
 def test_features_of_any_title_and_text_are_finite(title: str, text: str) -> None:
     article = item(title.strip() or "x", text)
@@ -210,3 +233,18 @@ def test_refitting_on_the_labelled_items_reproduces_the_shipped_model() -> None:
         assert refitted["story"][key] == shipped["story"][key]
     assert refitted["section"]["classes"] == shipped["section"]["classes"]
     assert refitted["section"]["min_probability"] == shipped["section"]["min_probability"]
+
+
+def test_a_big_events_name_is_not_an_everyday_title_word() -> None:
+    from training import corpus, fit_editorial
+
+    def labelled(n: int, title: str, story: str) -> corpus.Labelled:
+        article = item(title, url=f"https://a.example/{n}")
+        return corpus.Labelled("feed", n, "core", "Weitere Meldungen", story, False, article)
+
+    # "Sitzung" heads twelve different stories; "Lindenau" thirty reports of ten stories.
+    items = [labelled(n, f"Sitzung Nummer {n}", f"s{n}") for n in range(12)]
+    items += [labelled(100 + n, f"Lindenau meldet {n}", f"l{n % 10}") for n in range(30)]
+    common = fit_editorial.common_title_words(items, load_topics())
+    assert "sitzung" in common
+    assert "lindenau" not in common

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from digest.nlp import (
     fold,
+    lowercase_words,
     opens_with_back_reference,
     quote_has_speaker,
     sentence_spans,
@@ -24,6 +25,21 @@ FIXTURES = Path(__file__).resolve().parent / "data" / "sentences"
 SHARED_DEV = (
     Path(__file__).resolve().parents[1] / ".." / "shared" / "eval" / "sentences" / "dev.jsonl"
 )
+
+
+# --- Words ---------------------------------------------------------------------------------
+
+
+def test_lowercase_words_are_those_written_with_a_small_initial() -> None:
+    text = "Mutmaßlicher Spion gefasst: der mutmaßliche Täter schwieg in Köln."
+    assert lowercase_words(text) == ["gefasst", "der", "mutmaßliche", "schwieg", "in"]
+
+
+@given(st.text(max_size=200))
+def test_lowercase_words_are_words_of_the_text(text: str) -> None:
+    found = lowercase_words(text)
+    assert all(w[0].islower() for w in found)
+    assert {w.lower() for w in found} <= set(words(text))
 
 
 # --- Ordinals, dates and numbers -------------------------------------------------------------
