@@ -179,23 +179,22 @@ def _is_topic_word(lexicon: Lexicon, word: str) -> bool:
     return term is not None and term.weight > 0
 
 
-def _known_stems(articles: Sequence[Article]) -> frozenset[str]:
-    """Stems of the words of the day at least MIN_HEAD letters long: candidate compound heads."""
+def _known_stems(articles: Sequence[Article], headed: Sequence[str]) -> frozenset[str]:
+    """Stems of the words of the day (`headed`: each article's title and lead) at least
+    MIN_HEAD letters long: candidate compound heads."""
     return frozenset(
         nlp.stem(w, a.language)
-        for a in articles
-        for w in nlp.words(f"{a.title} {nlp.lead(a.text)}")
+        for a, text in zip(articles, headed, strict=True)
+        for w in nlp.words(text)
         if len(w) >= MIN_HEAD and w.isalpha()
     )
 
 
-def _lowercase_forms(articles: Sequence[Article]) -> frozenset[str]:
+def _lowercase_forms(headed: Sequence[str]) -> frozenset[str]:
     """The words the day's titles and leads write with a small initial somewhere, as written: a
     title's first word is capitalised whatever it is ("Mutmaßlicher Spion ..."), and such a
     word names no event. (Forms, not stems: "anschlagen" says nothing of "Anschlag".)"""
-    return frozenset(
-        w for a in articles for w in nlp.lowercase_words(f"{a.title} {nlp.lead(a.text)}")
-    )
+    return frozenset(w for text in headed for w in nlp.lowercase_words(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,9 +220,11 @@ def measure(
     `title_only` (live blogs, tickers) by their titles alone. `topics` (the configured
     topic list) marks the topic words, which weigh half in the similarity; `common`
     (stems) are the everyday words of titles, which name no event."""
-    known = _known_stems(articles)
-    ignored = _boilerplate(articles)
-    bodies = ["" if i in title_only else nlp.lead(a.text) for i, a in enumerate(articles)]
+    leads = [nlp.lead(a.text) for a in articles]
+    headed = [f"{a.title} {lead}" for a, lead in zip(articles, leads, strict=True)]
+    known = _known_stems(articles, headed)
+    ignored = _boilerplate(articles, leads)
+    bodies = ["" if i in title_only else lead for i, lead in enumerate(leads)]
     titles = [
         term_frequencies(a.title, a.language, known, topics, ignored[a.source]) for a in articles
     ]
@@ -236,7 +237,7 @@ def measure(
     )
     title_vectors = [weighted(t, idf) for t in titles]
     lexicon = topics.relevance.get("de")
-    lowercase = _lowercase_forms(articles)
+    lowercase = _lowercase_forms(headed)
     names = [
         title_names(a.title, a.language, lexicon, ignored[a.source] | common, lowercase)
         for a in articles
@@ -381,11 +382,11 @@ def _close_in_time(first: Article, second: Article) -> bool:
     return abs(first.published - second.published) <= MAX_GAP
 
 
-def _boilerplate(articles: Sequence[Article]) -> dict[str, frozenset[str]]:
-    """Per feed, the words most of its items share (see nlp.boilerplate)."""
+def _boilerplate(articles: Sequence[Article], leads: Sequence[str]) -> dict[str, frozenset[str]]:
+    """Per feed, the words most of its items' leads share (see nlp.boilerplate)."""
     by_source: dict[str, list[set[str]]] = {}
-    for article in articles:
-        by_source.setdefault(article.source, []).append(set(nlp.words(nlp.lead(article.text))))
+    for article, lead in zip(articles, leads, strict=True):
+        by_source.setdefault(article.source, []).append(set(nlp.words(lead)))
     return {source: nlp.boilerplate(texts) for source, texts in by_source.items()}
 
 

@@ -168,10 +168,11 @@ def _shape(title: str, words: Sequence[str]) -> list[str]:
     if 0 < len(kicker) <= KICKER_WORDS:
         # "heise-Angebot:", "Anzeige:", "Iran-Liveblog:": the label before the colon says what
         # kind of item this is; its last part generalises across outlets ("Bitfeld-Angebot").
-        shape.append("s:kicker:" + nlp.stem(kicker[-1].rsplit("-", 1)[-1]))
+        tail = kicker[-1].rsplit("-", 1)[-1]
+        shape.append("s:kicker:" + nlp.stem(tail))
         if "-" in kicker[-1]:
             shape.append("s:kicker-compound")
-            if _TICKER_TAIL.fullmatch(kicker[-1].rsplit("-", 1)[-1]):
+            if _TICKER_TAIL.fullmatch(tail):
                 # "Ukraine-Liveblog:", "Nahost-Ticker:": a standing topic's daily ticker, not
                 # one event's ("Liveblog zum Putsch in Niger:").
                 shape.append("s:topic-ticker")

@@ -25,9 +25,8 @@ from digest.models import (
     MARKER_PAYWALL,
     MARKER_TEASER_ONLY,
     Article,
-    ExtractedPage,
 )
-from digest.store import CachedPage, Store
+from digest.store import Store
 from digest.workers import IN_PROCESS_LIMIT
 
 PAGES = Path(__file__).parent / "data" / "pages"
@@ -246,26 +245,6 @@ def test_failed_page_is_tried_again_after_the_retry_time(
     later = NOW + fulltext.PAGE_RETRY_AFTER + timedelta(minutes=1)
     pipeline.build(config, day=DAY, now=later)
     assert server.hits("/politik/geloescht") == 2
-
-
-def test_cached_page_reads_back_as_it_was_stored(tmp_path: Path) -> None:
-    page = ExtractedPage(
-        title="Titel",
-        author="Anna Muster",
-        date=datetime(2026, 11, 28, 9, 30, tzinfo=UTC),
-        text="Erster Absatz.\n\nZweiter Absatz.",
-        language="de",
-        paywalled=True,
-    )
-    stored = [
-        CachedPage("https://a.example/artikel", NOW, page),
-        CachedPage("https://a.example/weg", NOW, None, "HTTP 404"),
-    ]
-    with Store.open(tmp_path / "state.sqlite") as store:
-        store.pages.cache(stored)
-    with Store.open(tmp_path / "state.sqlite") as store:
-        found = store.pages.cached(["https://a.example/artikel", "https://a.example/weg", "x"])
-    assert found == {c.url: c for c in stored}
 
 
 # ---------------------------------------------------------------------------------------------

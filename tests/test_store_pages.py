@@ -19,6 +19,18 @@ PAGE = ExtractedPage(
 )
 
 
+def test_a_page_and_a_failure_read_back_as_they_were_stored_in_a_later_session(tmp_path) -> None:
+    stored = [
+        CachedPage("https://a.example/artikel", T0, PAGE),
+        CachedPage("https://a.example/weg", T0, None, "HTTP 404"),
+    ]
+    with Store.open(tmp_path / "s.sqlite") as store:
+        store.pages.cache(stored)
+    with Store.open(tmp_path / "s.sqlite") as store:
+        found = store.pages.cached(["https://a.example/artikel", "https://a.example/weg", "x"])
+    assert found == {c.url: c for c in stored}
+
+
 def test_a_page_without_date_or_author_comes_back_so_in_a_later_session(tmp_path) -> None:
     bare = ExtractedPage(
         title=None, author=None, date=None, text="Nur Text.", language=None, paywalled=False
