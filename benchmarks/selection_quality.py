@@ -7,11 +7,15 @@ Reads ../shared/eval/selection/dev.jsonl (1,328 labelled items of 30 German feed
 of ../shared/corpus/feeds/; skips when they are absent. Every article is judged by a model fitted
 without its feed (grouped folds by feed; our own labelled items of training/labels/ are in every
 training fold, never scored). The feeds in ASIDE were set apart before any tuning: they are
-scored once, by a model fitted on all other feeds, and reported on their own row.
+scored once, by a model fitted on all other feeds, and reported on their own row. The items
+of benchmarks/data/unseen/ (ours, written for outlets the model has never seen, by a writer who
+saw neither the model nor its errors, after tuning) are scored by a model fitted on all of dev
+and our training items, on a row of their own: never fitted on, they are what stays unseen.
 
 An edition is what one build would see: the four outlets of 21 Dec 2024 together, every other
-feed on its own; it goes through the real select.select (stories, Ressorts, series, limits), and
-the figures are read from its account of every article (the records behind explain.json):
+feed on its own (of our unseen outlets, all of one day together); it goes through the real
+select.select (stories, Ressorts, series, limits), and the figures are read from its account
+of every article (the records behind explain.json):
 - relevance precision: of the items put on topic (before any limit), the share labelled core or
   edge; core recall: of the core items, the share put on topic;
 - sections: on core items put on topic, the share in the labelled Ressort;
@@ -44,7 +48,7 @@ from sklearn.model_selection import GroupKFold
 
 from digest import editorial, select
 from digest.config import SelectConfig
-from digest.models import Considered, Judgement
+from digest.models import MARKER_NO_DATE, Considered, Judgement
 from digest.relevance import load_topics
 from training import corpus, fit_editorial
 
@@ -86,22 +90,32 @@ class Figures:
     shown_series: int
 
 
-def editions(items: Sequence[corpus.Labelled]) -> list[list[corpus.Labelled]]:
-    """The builds to run: the labelled news day's outlets together, every other feed alone."""
-    day = [i for i in items if i.feed in corpus.NEWS_DAY_FEEDS]
-    rest: dict[str, list[corpus.Labelled]] = {}
+def editions(
+    items: Sequence[corpus.Labelled], *, by_day: bool = False
+) -> dict[str, list[corpus.Labelled]]:
+    """The builds to run, by name: the labelled news day's outlets together and every other feed
+    alone; with `by_day`, every outlet of one publication day together (undated items by feed)."""
+    builds: dict[str, list[corpus.Labelled]] = {}
     for item in items:
-        if item.feed not in corpus.NEWS_DAY_FEEDS:
-            rest.setdefault(item.feed, []).append(item)
-    return ([day] if day else []) + list(rest.values())
+        builds.setdefault(_edition_name(item, by_day), []).append(item)
+    return builds
+
+
+def _edition_name(item: corpus.Labelled, by_day: bool) -> str:
+    article = item.article
+    if by_day and article is not None and MARKER_NO_DATE not in article.markers:
+        return article.published.date().isoformat()
+    return "news day" if item.feed in corpus.NEWS_DAY_FEEDS and not by_day else item.feed
 
 
 def run_edition(
+    name: str,
     items: Sequence[corpus.Labelled],
     judged: dict[str, Judgement],
     model: editorial.EditorialModel,
 ) -> dict[tuple[str, int], Outcome]:
-    """One build's selection over the items' articles, with their judgements given."""
+    """One build's selection over the items' articles, with their judgements given; its story
+    ids are prefixed with the edition's name, so that no two editions share one."""
     articles = list({i.article.url: i.article for i in items if i.article is not None}.values())
     selection = select.select(
         articles,
@@ -111,17 +125,22 @@ def run_edition(
         SelectConfig(),
         now=NOW,
     )
-    return _outcomes(items, {record.url: record for record in selection.considered})
+    return _outcomes(name, items, {record.url: record for record in selection.considered})
 
 
 def _outcomes(
-    items: Sequence[corpus.Labelled], records: dict[str, Considered]
+    name: str, items: Sequence[corpus.Labelled], records: dict[str, Considered]
 ) -> dict[tuple[str, int], Outcome]:
     found = {}
     for item in items:
         record = records.get(item.article.url) if item.article is not None else None
         found[(item.feed, item.n)] = (
-            Outcome(record.on_topic, record.shown, record.section, record.story)
+            Outcome(
+                record.on_topic,
+                record.shown,
+                record.section,
+                f"{name}/{record.story}" if record.story else None,
+            )
             if record is not None
             else Outcome(False, False, None, None)
         )
@@ -160,8 +179,7 @@ def bcubed(
         return item.story if item.on_topic and item.story else f"alone:{item.feed}:{item.n}"
 
     def predicted(item: corpus.Labelled) -> str:
-        story = outcomes[(item.feed, item.n)].story
-        return f"{item.feed if item.feed not in corpus.NEWS_DAY_FEEDS else 'day'}:{story}"
+        return outcomes[(item.feed, item.n)].story or f"alone:{item.feed}:{item.n}"
 
     precision = recall = 0.0
     for item in chosen:
@@ -229,22 +247,23 @@ def cross_validated(
             file=sys.stderr,
         )
     outcomes: dict[tuple[str, int], Outcome] = {}
-    for edition in editions(scored):
+    for name, edition in editions(scored).items():
         # The Ressort fallback threshold of a mixed edition (the news day): that of the model
         # that held out most of its items.
         counts = np.bincount([fold_of[i.feed] for i in edition])
-        outcomes |= run_edition(edition, judged, models[int(counts.argmax())])
+        outcomes |= run_edition(name, edition, judged, models[int(counts.argmax())])
     return outcomes
 
 
 def held_aside(
-    aside: Sequence[corpus.Labelled], train: Sequence[corpus.Labelled]
+    aside: Sequence[corpus.Labelled], train: Sequence[corpus.Labelled], *, by_day: bool = False
 ) -> dict[tuple[str, int], Outcome]:
+    """Outcomes of `aside`, judged by one model fitted on `train`."""
     model = editorial.model_from_data(fit_editorial.fit(train))
     judged = judge_items(aside, model)
     outcomes: dict[tuple[str, int], Outcome] = {}
-    for edition in editions(aside):
-        outcomes |= run_edition(edition, judged, model)
+    for name, edition in editions(aside, by_day=by_day).items():
+        outcomes |= run_edition(name, edition, judged, model)
     return outcomes
 
 
@@ -280,11 +299,13 @@ json.dump(out, sys.stdout)
 """
 
 
-def baseline(items: Sequence[corpus.Labelled], revision: str) -> dict[tuple[str, int], Outcome]:
+def baseline(
+    items: Sequence[corpus.Labelled], revision: str, *, by_day: bool = False
+) -> dict[tuple[str, int], Outcome]:
     """Outcomes of the term-list selection at `revision`, run in a process of its own."""
     root = Path(__file__).resolve().parent.parent
     payload = []
-    for edition in editions(items):
+    for edition in editions(items, by_day=by_day).values():
         rows = {}
         for item in edition:
             if item.article is not None:
@@ -313,8 +334,9 @@ def baseline(items: Sequence[corpus.Labelled], revision: str) -> dict[tuple[str,
     outcomes = {}
     for item in items:
         row = decided.get(item.article.url) if item.article is not None else None
+        name = _edition_name(item, by_day)
         outcomes[(item.feed, item.n)] = (
-            Outcome(bool(row[0]), bool(row[1]), row[2] if row[0] else None, row[3])
+            Outcome(bool(row[0]), bool(row[1]), row[2] if row[0] else None, f"{name}/{row[3]}")
             if row
             else Outcome(False, False, None, None)
         )
@@ -346,6 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--baseline-rev", default=BASELINE_REV)
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--no-aside", action="store_true", help="skip the set-aside feeds")
+    parser.add_argument("--no-unseen", action="store_true", help="skip our unseen outlets")
     args = parser.parse_args(argv)
     if not corpus.available():
         print("skipped: ../shared/eval/selection and ../shared/corpus are not here")
@@ -373,6 +396,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if old is not None:
             rows.append(("set-aside feeds", "baseline", figures(aside, old)))
         rows.append(("set-aside feeds", "ours, fitted on all others", figures(aside, set_aside)))
+    if not args.no_unseen:
+        unseen = corpus.own_items(corpus.UNSEEN_LABELS)
+        if not args.no_baseline:
+            old_unseen = baseline(unseen, args.baseline_rev, by_day=True)
+            rows.append(("unseen own outlets", "baseline", figures(unseen, old_unseen)))
+        ours_unseen = held_aside(unseen, dev + own, by_day=True)
+        rows.append(("unseen own outlets", "ours, fitted on all dev", figures(unseen, ours_unseen)))
     print(table(rows))
     print(f"({time.perf_counter() - started:.0f} s)")
     return 0
