@@ -11,6 +11,9 @@ scored once, by a model fitted on all other feeds, and reported on their own row
 of benchmarks/data/unseen/ (ours, written for outlets the model has never seen, by a writer who
 saw neither the model nor its errors, after tuning) are scored by a model fitted on all of dev
 and our training items, on a row of their own: never fitted on, they are what stays unseen.
+So are the 27 real German article pages of ../shared/corpus/pages (15 outlets, 2015-2026; labels
+of our own in benchmarks/data/pages/, by page file), each made into the feed item its page's
+metadata describes; the pages of one day are built together.
 
 An edition is what one build would see: the four outlets of 21 Dec 2024 together, every other
 feed on its own (of our unseen outlets, all of one day together); it goes through the real
@@ -369,6 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--no-aside", action="store_true", help="skip the set-aside feeds")
     parser.add_argument("--no-unseen", action="store_true", help="skip our unseen outlets")
+    parser.add_argument("--no-pages", action="store_true", help="skip the real article pages")
     args = parser.parse_args(argv)
     if not corpus.available():
         print("skipped: ../shared/eval/selection and ../shared/corpus are not here")
@@ -403,6 +407,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows.append(("unseen own outlets", "baseline", figures(unseen, old_unseen)))
         ours_unseen = held_aside(unseen, dev + own, by_day=True)
         rows.append(("unseen own outlets", "ours, fitted on all dev", figures(unseen, ours_unseen)))
+    if not args.no_pages:
+        pages = corpus.page_items()
+        if not args.no_baseline:
+            old_pages = baseline(pages, args.baseline_rev, by_day=True)
+            rows.append(("real article pages", "baseline", figures(pages, old_pages)))
+        ours_pages = held_aside(pages, dev + own, by_day=True)
+        rows.append(("real article pages", "ours, fitted on all dev", figures(pages, ours_pages)))
     print(table(rows))
     print(f"({time.perf_counter() - started:.0f} s)")
     return 0

@@ -54,3 +54,26 @@ def test_each_outlet_of_a_label_file_is_read_as_one_feed_through_the_parser() ->
     read = [i for i in items if i.article is not None]
     assert len(read) >= 0.99 * len(items)  # an item without title and teaser makes no article
     assert {i.article.url for i in read} <= {row["url"] for row in written}
+
+
+def test_the_page_labels_follow_the_guideline_format_and_name_pages_only() -> None:
+    sections = set(editorial.load_model().section.titles)
+    labelled = rows(corpus.PAGE_LABELS)
+    assert labelled
+    for row in labelled:
+        assert set(row) == {"page", "relevance", "section", "story", "series", "note"}
+        assert row["relevance"] in {"core", "edge", "off"}
+        on_topic = row["relevance"] != "off"
+        assert (row["section"] in sections) if on_topic else row["section"] is None, row["page"]
+        assert row["story"] is None or on_topic, row["page"]
+    assert len({row["page"] for row in labelled}) == len(labelled)
+
+
+@pytest.mark.skipif(not corpus.CORPUS_PAGES.is_dir(), reason="../shared/corpus/pages is absent")
+def test_each_labelled_page_becomes_the_item_its_metadata_describes() -> None:
+    items = corpus.page_items()
+    assert len(items) == len(rows(corpus.PAGE_LABELS))
+    for item in items:
+        assert item.article is not None, item.feed
+        assert item.article.url.startswith("https://") or item.article.url.startswith("http://")
+        assert item.article.title and " | DW | " not in item.article.title
