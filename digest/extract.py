@@ -26,6 +26,7 @@ from digest.textrules import (
     clean_text,
     is_paywalled,
     looks_like_credit,
+    strip_caption_credits,
     strip_forbidden_chars,
 )
 
@@ -504,7 +505,7 @@ MIN_WORDS_TO_OVERRIDE_LANGUAGE = 20
 def feed_text(article: Article) -> str:
     """The article's feed text without bylines, agency tags, credits and prompts (or its title
     when nothing else is left)."""
-    return clean_text(article.text) or article.title
+    return clean_text(strip_caption_credits(article.text)) or article.title
 
 
 def needs_page(article: Article, min_words: int) -> bool:

@@ -51,10 +51,16 @@ _CREDIT = (
 )
 _CREDIT_LINE = re.compile(rf"^{_CREDIT}$", re.IGNORECASE)
 CAPTION_CREDIT = re.compile(r"^(?:Fotos?|Bild(?:quelle)?|Photo|Image|Quelle|Source)\s*:", re.I)
+# A credit may name a photographer by initial ("Foto: A. Muster/dpa"); a sentence ends it.
 _CAPTION_WITH_CREDIT = re.compile(
-    r"(?:Fotos?|Bild|Photo)\s*:\s*[^.!?]{1,60}(?:/|picture alliance|imago|dpa|AFP|Reuters|getty)"
-    r"[^.!?]{0,40}$",
+    r"(?:Fotos?|Bild|Photo)\s*:\s*(?:\b[A-ZÄÖÜ]\.|[^.!?]){1,60}"
+    r"(?:/|picture alliance|imago|dpa|AFP|Reuters|getty)"
+    r"(?:\b[A-ZÄÖÜ]\.|[^.!?]){0,40}$",
     re.IGNORECASE,
+)
+# The same credit at the end of a caption line, with the mark that sets it off ("•", "|", "-").
+_TRAILING_CAPTION_CREDIT = re.compile(
+    r"\s*[•·|–—-]?\s*\b" + _CAPTION_WITH_CREDIT.pattern, re.IGNORECASE | re.MULTILINE
 )
 _CREDIT_OWNERS = re.compile(
     r"picture[ -]alliance|imago(?: images)?|getty images|shutterstock|istock|AFP via Getty", re.I
@@ -135,6 +141,13 @@ def looks_like_credit(line: str) -> bool:
     if not rest:
         return line.startswith("©")
     return not re.search(r"[.!?]\s+\S", rest) and len(rest.split()) <= 8
+
+
+def strip_caption_credits(text: str) -> str:
+    """`text` with the photo credit cut from the end of each line ("... am 15. Juni • Foto: A.
+    Name/Reuters" -> "... am 15. Juni"): a feed whose teaser is an image caption keeps the
+    caption's words, which clean_text would drop with the credit."""
+    return _TRAILING_CAPTION_CREDIT.sub("", text)
 
 
 def _strip_agency(line: str) -> str:

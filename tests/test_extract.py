@@ -19,6 +19,7 @@ from digest.extract import (
     is_paywalled,
 )
 from digest.models import MARKER_PAYWALL, MARKER_TEASER_ONLY, ExtractedPage
+from digest.textrules import strip_caption_credits
 
 PAGES = Path(__file__).parent / "data" / "pages"
 
@@ -247,6 +248,22 @@ def test_see_also_cookie_and_newsletter_lines_are_dropped(prompt: str) -> None:
         clean_text(f"Die Regierung hat entschieden.\n\n{prompt}")
         == "Die Regierung hat entschieden."
     )
+
+
+@given(st.text(st.characters(codec="utf-8"), max_size=200))
+def test_cutting_caption_credits_only_shortens_lines(text: str) -> None:
+    cut = strip_caption_credits(text).split("\n")
+    lines = text.split("\n")
+    assert len(cut) == len(lines)
+    assert all(line.startswith(kept) for kept, line in zip(cut, lines, strict=True))
+
+
+def test_a_caption_credit_is_cut_but_a_sentence_about_a_photo_is_not() -> None:
+    assert strip_caption_credits("Soldaten bei der Übung | Bild: dpa/B. Beispiel") == (
+        "Soldaten bei der Übung"
+    )
+    prose = "Das Foto: Es zeigt, was die Regierung verschwieg."
+    assert strip_caption_credits(prose) == prose
 
 
 def test_prose_that_mentions_a_source_is_kept() -> None:

@@ -350,6 +350,17 @@ def test_teaser_counts_words_after_cleaning() -> None:
     assert needs_page(byline_heavy, 120)
 
 
+def test_a_teaser_that_is_a_photo_caption_keeps_its_words_and_loses_the_credit() -> None:
+    caption = "Der Bundestag beschließt einen Gedenktag für Veteranen • Foto: A. Muster/Reuters"
+    done = full_article(article(caption), None, min_words=120)
+    assert done.text == "Der Bundestag beschließt einen Gedenktag für Veteranen"
+
+
+def test_a_credit_alone_still_leaves_only_the_title() -> None:
+    done = full_article(article("Foto: A. Muster/dpa"), None, min_words=120)
+    assert done.text == "Bundeswehr übt Luftverteidigung"
+
+
 def test_feed_markers_are_kept_beside_the_teaser_marker() -> None:
     done = full_article(article(MANOEVER_TEASER, markers=(MARKER_NO_DATE,)), None, min_words=120)
     assert done.markers == (MARKER_NO_DATE, MARKER_TEASER_ONLY)
