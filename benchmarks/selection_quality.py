@@ -2,6 +2,7 @@
 
 Run from the project folder:
     .venv/bin/python -m benchmarks.selection_quality [--folds 10] [--no-own] [--baseline-rev REV]
+        [--no-baseline] [--no-aside] [--no-unseen] [--no-pages] [--set NAME=VALUE ...]
 
 Reads ../shared/eval/selection/dev.jsonl (1,328 labelled items of 30 German feeds) and the feeds
 of ../shared/corpus/feeds/; skips when they are absent. Every article is judged by a model fitted
@@ -373,7 +374,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-aside", action="store_true", help="skip the set-aside feeds")
     parser.add_argument("--no-unseen", action="store_true", help="skip our unseen outlets")
     parser.add_argument("--no-pages", action="store_true", help="skip the real article pages")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting of training/fit_editorial.py for this run, e.g. EDGE_WEIGHT=0.3",
+    )
     args = parser.parse_args(argv)
+    for setting in args.set:
+        _override(setting)
     if not corpus.available():
         print("skipped: ../shared/eval/selection and ../shared/corpus are not here")
         return 0
@@ -417,6 +427,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(table(rows))
     print(f"({time.perf_counter() - started:.0f} s)")
     return 0
+
+
+def _override(setting: str) -> None:
+    """Set one numeric constant of fit_editorial (the variants the README reports as tried)."""
+    name, _, value = setting.partition("=")
+    current = getattr(fit_editorial, name, None)
+    if not name.isupper() or isinstance(current, bool) or not isinstance(current, int | float):
+        raise SystemExit(f"--set: {name!r} is not a numeric setting of training/fit_editorial.py")
+    try:
+        setattr(fit_editorial, name, type(current)(value))
+    except ValueError:
+        raise SystemExit(f"--set: {value!r} is not a number for {name}") from None
 
 
 if __name__ == "__main__":
