@@ -75,5 +75,5 @@ def test_each_labelled_page_becomes_the_item_its_metadata_describes() -> None:
     assert len(items) == len(rows(corpus.PAGE_LABELS))
     for item in items:
         assert item.article is not None, item.feed
-        assert item.article.url.startswith("https://") or item.article.url.startswith("http://")
+        assert item.article.url.startswith(("https://", "http://"))
         assert item.article.title and " | DW | " not in item.article.title

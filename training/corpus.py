@@ -89,9 +89,12 @@ def read_rows(path: Path) -> list[dict]:
 
 def feed_articles(path: Path, name: str | None = None) -> list[Article]:
     """The articles a build makes of one feed file, teasers only (no page fetched)."""
-    source = FeedSource(name=name or path.stem, url=str(path))
+    return _articles(path.read_bytes(), FeedSource(name=name or path.stem, url=str(path)))
+
+
+def _articles(document: bytes, source: FeedSource) -> list[Article]:
     now = datetime.now(UTC)
-    parsed = feeds.parse_feed(path.read_bytes(), source=source, now=now)
+    parsed = feeds.parse_feed(document, source=source, now=now)
     articles, _ = articles_from_entries([(source, e) for e in parsed.entries], now)
     min_words = ExtractConfig().min_words
     return [
@@ -194,14 +197,7 @@ def page_items() -> list[Labelled]:
 
 def _articles_of_rows(source: FeedSource, outlet: str, rows: Sequence[dict]) -> dict[str, Article]:
     """The articles a build makes of `rows` published as one outlet's RSS feed, by link."""
-    now = datetime.now(UTC)
-    parsed = feeds.parse_feed(rss_document(outlet, rows), source=source, now=now)
-    built, _ = articles_from_entries([(source, e) for e in parsed.entries], now)
-    min_words = ExtractConfig().min_words
-    return {
-        a.url: extract.finish_article((a, extract.feed_text(a), None), min_words=min_words)
-        for a in built
-    }
+    return {a.url: a for a in _articles(rss_document(outlet, rows), source)}
 
 
 def rss_document(outlet: str, rows: Sequence[dict]) -> bytes:
