@@ -2,7 +2,7 @@
 
 Run from the project folder:
     .venv/bin/python -m benchmarks.selection_quality [--folds 10] [--no-own] [--baseline-rev REV]
-        [--no-baseline] [--no-aside] [--no-unseen] [--no-pages] [--set NAME=VALUE ...]
+        [--no-baseline] [--no-aside] [--no-unseen] [--no-pages] [--no-links] [--set NAME=VALUE ...]
 
 Reads ../shared/eval/selection/dev.jsonl (1,328 labelled items of 30 German feeds) and the feeds
 of ../shared/corpus/feeds/; skips when they are absent. Every article is judged by a model fitted
@@ -14,7 +14,10 @@ saw neither the model nor its errors, after tuning) are scored by a model fitted
 and our training items, on a row of their own: never fitted on, they are what stays unseen.
 So are the 27 real German article pages of ../shared/corpus/pages (15 outlets, 2015-2026; labels
 of our own in benchmarks/data/pages/, by page file), each made into the feed item its page's
-metadata describes; the pages of one day are built together.
+metadata describes; the pages of one day are built together. And so are the teaser cards on
+those pages (230 links to the same outlets' other articles, headline and teaser as the page shows
+them; labels in benchmarks/data/links/, by page file and link), the cards of a page read as its
+outlet's feed of that day.
 
 An edition is what one build would see: the four outlets of 21 Dec 2024 together, every other
 feed on its own (of our unseen outlets, all of one day together); it goes through the real
@@ -374,6 +377,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-aside", action="store_true", help="skip the set-aside feeds")
     parser.add_argument("--no-unseen", action="store_true", help="skip our unseen outlets")
     parser.add_argument("--no-pages", action="store_true", help="skip the real article pages")
+    parser.add_argument("--no-links", action="store_true", help="skip the pages' teaser cards")
     parser.add_argument(
         "--set",
         action="append",
@@ -424,6 +428,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows.append(("real article pages", "baseline", figures(pages, old_pages)))
         ours_pages = held_aside(pages, dev + own, by_day=True)
         rows.append(("real article pages", "ours, fitted on all dev", figures(pages, ours_pages)))
+    if not args.no_links:
+        cards = corpus.link_items()
+        if not args.no_baseline:
+            old_cards = baseline(cards, args.baseline_rev, by_day=True)
+            rows.append(("real teaser cards", "baseline", figures(cards, old_cards)))
+        ours_cards = held_aside(cards, dev + own, by_day=True)
+        rows.append(("real teaser cards", "ours, fitted on all dev", figures(cards, ours_cards)))
     print(table(rows))
     print(f"({time.perf_counter() - started:.0f} s)")
     return 0

@@ -7,6 +7,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from digest import editorial
 from training import corpus
@@ -77,3 +79,74 @@ def test_each_labelled_page_becomes_the_item_its_metadata_describes() -> None:
         assert item.article is not None, item.feed
         assert item.article.url.startswith(("https://", "http://"))
         assert item.article.title and " | DW | " not in item.article.title
+
+
+CARDS_PAGE = Path(__file__).parent / "data" / "corpus" / "teaser_cards.html"
+
+
+def test_the_teaser_cards_of_a_page_are_the_other_articles_it_links_to() -> None:
+    page, cards = corpus.page_links(CARDS_PAGE.read_bytes())
+    assert page["url"].endswith("/marinemanoever-ostsee-beendet-100123.html")
+    assert page["published"].startswith("2025-03-14")
+    # Not cards: section, topic and author pages, a link inside running text, another site,
+    # a script link, the page itself and a second link to a card already found.
+    assert cards == [
+        {
+            "url": "https://www.beispielzeitung.example/politik/2025-03/kabelschaden-finnland-100118.html",
+            "title": "Finnland prüft Schaden an einem Datenkabel",
+            "teaser": "Ermittlungen Ein Frachter soll seinen Anker über den Meeresgrund"
+            " geschleift haben.",
+        },
+        {
+            "url": "https://www.beispielzeitung.example/sport/2025-03/segelregatta-kiel-100119.html",
+            "title": "Segelregatta vor Kiel abgesagt",
+            "teaser": "",
+        },
+    ]
+
+
+HEADLINE = st.lists(
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyzäöüß", min_size=2, max_size=9),
+    min_size=3,
+    max_size=8,
+).map(" ".join)
+
+
+@given(st.lists(st.tuples(HEADLINE, st.booleans()), min_size=1, max_size=6))
+def test_every_card_is_read_back_with_its_headline(cards: list[tuple[str, bool]]) -> None:
+    links = "".join(
+        f'<a href="/politik/2024-05/artikel-{n}-1000{n}.html">'
+        + (f"<h2>{headline}</h2><p>Mehr dazu.</p>" if heading else headline)
+        + "</a>"
+        for n, (headline, heading) in enumerate(cards)
+    )
+    document = (
+        '<html><head><link rel="canonical" href="https://zeitung.example/start-100000.html">'
+        f"</head><body><section>{links}</section></body></html>"
+    ).encode()
+    _, found = corpus.page_links(document)
+    assert [card["title"] for card in found] == [headline for headline, _ in cards]
+    assert [card["teaser"] for card in found] == ["Mehr dazu." if h else "" for _, h in cards]
+
+
+def test_the_teaser_card_labels_follow_the_guideline_format() -> None:
+    sections = set(editorial.load_model().section.titles)
+    labelled = rows(corpus.LINK_LABELS)
+    assert labelled
+    for row in labelled:
+        assert set(row) == {"page", "url", "relevance", "section", "story", "series", "note"}
+        assert row["relevance"] in {"core", "edge", "off"}
+        on_topic = row["relevance"] != "off"
+        assert (row["section"] in sections) if on_topic else row["section"] is None, row["url"]
+        assert row["story"] is None or on_topic, row["url"]
+    assert len({(row["page"], row["url"]) for row in labelled}) == len(labelled)
+
+
+@pytest.mark.skipif(not corpus.CORPUS_PAGES.is_dir(), reason="../shared/corpus/pages is absent")
+def test_each_labelled_teaser_card_becomes_an_article_of_its_pages_feed() -> None:
+    items = corpus.link_items()
+    assert len(items) == len(rows(corpus.LINK_LABELS))
+    assert all(item.article is not None and item.article.title for item in items)
+    assert len({item.feed for item in items}) == len(
+        {row["page"] for row in rows(corpus.LINK_LABELS)}
+    )

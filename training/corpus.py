@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 from xml.etree import ElementTree
 
 import trafilatura
+from lxml import html as lxml_html
 
 from digest import extract, feeds
 from digest.articles import articles_from_entries
@@ -39,6 +41,18 @@ UNSEEN_LABELS = ROOT / "benchmarks" / "data" / "unseen"
 # benchmarks.selection_quality, never fitted on.
 CORPUS_PAGES = SHARED / "corpus" / "pages"
 PAGE_LABELS = ROOT / "benchmarks" / "data" / "pages" / "labels.jsonl"
+# The teaser cards on those pages (links to the outlet's other articles, with their headlines),
+# labelled by us after tuning by page file and link: scored, never fitted on.
+LINK_LABELS = ROOT / "benchmarks" / "data" / "links" / "labels.jsonl"
+# An article's link carries a year or a long number (its id); these are section, topic, show,
+# author and archive pages instead.
+_ARTICLE_PATH = re.compile(r"/(?:19|20)\d\d[/-]|\d{5,}")
+_LANDING_PATH = re.compile(
+    r"/(?:[st]-\d+|programme|tag|thema|themen|autoren?|regionales|index)(?:/|$)|index(?:\.\w+)?$"
+)
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+# A link whose words are less than this share of its paragraph's is a link inside running text.
+_INLINE_SHARE = 0.6
 # DW's page titles end in its name and the date ("... | DW | 28.04.2023"); its feed titles do not.
 _PAGE_TITLE_TAIL = re.compile(r"\s+[|–]\s+DW\s+[|–]\s+[\d.]+$")
 
@@ -192,6 +206,85 @@ def page_items() -> list[Labelled]:
                 article=articles.get(canonical_url(item["url"] or "")),
             )
         )
+    return items
+
+
+def page_links(document: bytes) -> tuple[dict, list[dict]]:
+    """The page's metadata and the teaser cards on it, each as the feed item it stands for:
+    another article of the same site, its headline (the card's heading, or all its words) as
+    title, the card's other words as teaser; links inside running text are not cards."""
+    tree = trafilatura.load_html(document)
+    if tree is None:
+        tree = lxml_html.fromstring(document)
+    page = trafilatura.extract_metadata(tree)
+    base = page.url or ""
+    host = _site(base)
+    seen = {base.rstrip("/")}
+    cards = []
+    for anchor in tree.iter("a"):
+        url = urljoin(base, anchor.get("href") or "").split("#")[0].split("?")[0]
+        split = urlsplit(url)
+        if (
+            split.scheme not in ("http", "https")
+            or _site(url) != host
+            or url.rstrip("/") in seen
+            or not _ARTICLE_PATH.search(split.path)
+            or _LANDING_PATH.search(split.path)
+            or _inline(anchor)
+        ):
+            continue
+        words = _text(anchor)
+        heading = next((e for e in anchor.iter() if e.tag in _HEADINGS), None)
+        title = _text(heading) if heading is not None else words
+        teaser = " ".join(words.replace(title, "", 1).split()) if heading is not None else ""
+        if len(title.split()) < 3 or "{" in words or ".css-" in words:
+            continue
+        seen.add(url.rstrip("/"))
+        cards.append({"url": url, "title": title, "teaser": teaser})
+    published = f"{page.date}T12:00:00+00:00" if page.date else None
+    return {"url": base, "sitename": page.sitename, "published": published}, cards
+
+
+def _site(url: str) -> str:
+    return (urlsplit(url).hostname or "").removeprefix("www.")
+
+
+def _text(element) -> str:
+    return " ".join(" ".join(element.itertext()).split())
+
+
+def _inline(anchor) -> bool:
+    paragraph = next((e for e in anchor.iterancestors() if e.tag == "p"), None)
+    return paragraph is not None and len(_text(anchor)) < _INLINE_SHARE * len(_text(paragraph))
+
+
+def link_items(labels: Path = LINK_LABELS) -> list[Labelled]:
+    """The labelled teaser cards of the real article pages: the cards of one page are one
+    outlet's feed of that day (dated as the page), read by the same parser."""
+    by_page: dict[str, list[dict]] = {}
+    for row in read_rows(labels):
+        by_page.setdefault(row["page"], []).append(row)
+    items = []
+    for name, rows in by_page.items():
+        raw = (CORPUS_PAGES / name).read_bytes()
+        page, cards = page_links(gzip.decompress(raw) if name.endswith(".gz") else raw)
+        by_url = {card["url"]: card for card in cards}
+        feed = f"links#{name}"
+        source = FeedSource(name=feed, url=str(CORPUS_PAGES / name))
+        chosen = [{**by_url[row["url"]], "published": page["published"]} for row in rows]
+        articles = _articles_of_rows(source, page["sitename"] or name, chosen)
+        for n, row in enumerate(rows):
+            items.append(
+                Labelled(
+                    feed=feed,
+                    n=n,
+                    relevance=row["relevance"],
+                    section=row.get("section"),
+                    story=f"links/{row['story']}" if row.get("story") else None,
+                    series=bool(row.get("series")),
+                    article=articles.get(canonical_url(row["url"])),
+                )
+            )
     return items
 
 
