@@ -2,10 +2,10 @@
 
 The features of an article are what an editor sees in a feed: the words of its title and teaser
 (as stems, pairs of title stems and character 4- and 5-grams, which carry German compounds), the
-folders of its URL path, the feed's own categories, and the topic lexicon of topics.toml as
-counts per topic. Words that most items of one feed share (a programme's constant teaser line,
-"Mod.:", "Direkter Link zur Audiodatei") say nothing about one item and are left out, and a title
-whose template (digits and dates masked) recurs in the same feed marks a series.
+folders and the slug words of its URL path, the feed's own categories, and the topic lexicon of
+topics.toml as counts per topic. Words that most items of one feed share (a programme's constant
+teaser line, "Mod.:", "Direkter Link zur Audiodatei") say nothing about one item and are left
+out, and a title whose template (digits and dates masked) recurs in the same feed marks a series.
 
 Three linear models read these features: relevance and series are logistic regressions (over
 naive-Bayes-scaled features, folded into the weights) with a decision threshold, the Ressort a
@@ -47,6 +47,9 @@ CHAR_SIZES = (4, 5)
 
 _DIGITS = re.compile(r"\d+")
 _DATE = re.compile(r"\b\d{1,2}\.\s?\d{1,2}\.(?:\s?\d{2,4})?|\b\d{4}-\d{2}-\d{2}\b")
+_EXTENSION = re.compile(r"\.(?:s?html?|php|aspx?|mp3|mp4|m4a|ogg)$")
+_SLUG_SPLIT = re.compile(r"[^a-zäöüß]+")
+MAX_SLUG_WORDS = 12
 KICKER_WORDS = 2  # a longer text before the first colon is a headline, not a label
 _TICKER_MARKS = re.compile(r"\+\+|\+\+\+|liveblog|live-blog|liveticker|live-ticker|newsticker")
 _TICKER_TAIL = re.compile(r"(?:live)?blog|(?:live|news)?ticker")
@@ -98,10 +101,13 @@ def features(
     counts.update("x:" + nlp.stem(w, article.language) for w in teaser_content)
     counts.update(gram for word in (*title_content, *teaser_content) for gram in _char_grams(word))
     counts.update("u:" + folder for folder in url_folders(article.url))
+    slug = url_slug_words(article.url)
+    counts.update("g:" + nlp.stem(w, article.language) for w in slug if w not in stops)
     counts.update("k:" + nlp.fold(c)[:40] for c in article.categories)
     lexicon = topics.relevance.get(article.language) or topics.relevance["de"]
     counts.update("lt:" + term.topic for term in lexicon.matches(title) if term.topic)
     counts.update("lx:" + term.topic for term in lexicon.matches(teaser) if term.topic)
+    counts.update("lg:" + term.topic for term in lexicon.matches(slug) if term.topic)
     sections = topics.section_terms
     counts.update("sec:" + term.topic for term in sections.matches(title) for _ in (1, 2))
     counts.update("sec:" + term.topic for term in sections.matches(teaser))
@@ -137,6 +143,20 @@ def url_folders(url: str) -> list[str]:
     file their items there. The last segment (the item's own name) and numbers are left out."""
     segments = [s for s in urlsplit(url).path.lower().split("/") if s][:-1]
     return [s for s in segments if len(s) <= 30 and not any(c.isdigit() for c in s)][:4]
+
+
+def url_slug_words(url: str) -> list[str]:
+    """The words of a URL's slug, its last segment of several words joined by hyphens or
+    underscores ("/artikel/470552.abhoeraffaere-russe-hoert-mit.html" -> abhoeraffaere, russe,
+    hoert, mit; "/de/reparatur-hub-in-polen/a-65391554" -> reparatur, hub, polen): many outlets
+    name the item's subject there, in words a terse or punning headline leaves out. Numbers,
+    ids and file extensions are left out."""
+    for segment in reversed([s for s in urlsplit(url).path.lower().split("/") if s]):
+        name = _EXTENSION.sub("", segment)
+        words = [w for w in _SLUG_SPLIT.split(name) if len(w) >= 3 and w.isalpha()]
+        if len(words) >= 2 and ("-" in name or "_" in name):
+            return words[:MAX_SLUG_WORDS]
+    return []
 
 
 def title_template(title: str) -> str:

@@ -39,6 +39,41 @@ def test_url_folders_are_the_path_folders_without_the_item_name_or_numbers() -> 
     assert editorial.url_folders("https://example.org/a-1.html") == []
 
 
+def test_the_slug_is_the_last_segment_of_several_joined_words_without_ids_or_numbers() -> None:
+    slug = editorial.url_slug_words
+    assert slug("https://z.example/artikel/470552.abhoeraffaere-russe-hoert-mit.html") == [
+        "abhoeraffaere",
+        "russe",
+        "hoert",
+        "mit",
+    ]
+    assert slug("https://w.example/de/panzer-hub-in-polen/a-65391554") == ["panzer", "hub", "polen"]
+    assert slug("https://r.example/audio/120606_1200_Tagesgespraech_Pflege.mp3") == [
+        "tagesgespraech",
+        "pflege",
+    ]
+    # A folder or an id is no slug.
+    assert slug("https://r.example/sendungen/weltzeit/1776302/") == []
+    assert slug("https://n.example/news/3911696") == []
+
+
+def test_a_punning_headline_is_read_with_the_subject_its_link_names() -> None:
+    features = editorial.features(
+        item(
+            "Russe hört mit", url="https://z.example/artikel/1.abhoeraffaere-spionage-taurus.html"
+        ),
+        load_topics(),
+        [],
+    )
+    assert {"g:spionag", "g:taurus"} <= set(features)
+
+
+@given(st.text(max_size=60))
+def test_slug_words_are_lower_case_letters_only(path: str) -> None:
+    for word in editorial.url_slug_words("https://x.example/" + path):
+        assert word.isalpha() and word == word.lower() and len(word) >= 3
+
+
 def test_title_template_masks_dates_numbers_weekdays_and_months() -> None:
     first = editorial.title_template("Lottozahlen vom Samstag, 21.12.2024")
     second = editorial.title_template("Lottozahlen vom Mittwoch, 3.1.2025")
