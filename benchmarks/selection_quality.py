@@ -19,6 +19,9 @@ those pages (230 links to the same outlets' other articles, headline and teaser 
 them; labels in benchmarks/data/links/, by page file and link), the cards of a page read as its
 outlet's feed of that day.
 
+The row "bare headlines" is the tuning feeds once more, each item with its teaser taken away (as
+a feed of headlines only would carry it), judged by the same fold models.
+
 An edition is what one build would see: the four outlets of 21 Dec 2024 together, every other
 feed on its own (of our unseen outlets, all of one day together); it goes through the real
 select.select (stories, Ressorts, series, limits), and the figures are read from its account
@@ -46,7 +49,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -230,12 +233,14 @@ def _by_feed(items: Iterable[corpus.Labelled]) -> dict[str, list[corpus.Labelled
 
 def cross_validated(
     scored: Sequence[corpus.Labelled], extra: Sequence[corpus.Labelled], folds: int
-) -> dict[tuple[str, int], Outcome]:
+) -> tuple[dict[tuple[str, int], Outcome], dict[tuple[str, int], Outcome]]:
     """Outcomes of `scored` with each feed judged by a model fitted on the other feeds' folds
-    plus `extra`."""
+    plus `extra`; and of the same items as bare headlines (`headline_only`), judged by the same
+    models."""
     feeds = np.array([i.feed for i in scored])
     splitter = GroupKFold(n_splits=min(folds, len(set(feeds))))
     judged: dict[str, Judgement] = {}
+    judged_bare: dict[str, Judgement] = {}
     fold_of: dict[str, int] = {}
     models: list[editorial.EditorialModel] = []
     for number, (train, test) in enumerate(splitter.split(feeds, groups=feeds)):
@@ -246,6 +251,7 @@ def cross_validated(
         models.append(model)
         held = [scored[k] for k in test]
         judged |= judge_items(held, model)
+        judged_bare |= judge_items(headline_only(held), model)
         for item in held:
             fold_of[item.feed] = number
         print(
@@ -254,12 +260,24 @@ def cross_validated(
             file=sys.stderr,
         )
     outcomes: dict[tuple[str, int], Outcome] = {}
+    bare: dict[tuple[str, int], Outcome] = {}
     for name, edition in editions(scored).items():
         # The Ressort fallback threshold of a mixed edition (the news day): that of the model
         # that held out most of its items.
-        counts = np.bincount([fold_of[i.feed] for i in edition])
-        outcomes |= run_edition(name, edition, judged, models[int(counts.argmax())])
-    return outcomes
+        model = models[int(np.bincount([fold_of[i.feed] for i in edition]).argmax())]
+        outcomes |= run_edition(name, edition, judged, model)
+        bare |= run_edition(name, headline_only(edition), judged_bare, model)
+    return outcomes, bare
+
+
+def headline_only(items: Sequence[corpus.Labelled]) -> list[corpus.Labelled]:
+    """The items as a feed of bare headlines would carry them: title and link, no teaser."""
+    return [
+        replace(item, article=replace(item.article, text=item.article.title))
+        if item.article is not None
+        else item
+        for item in items
+    ]
 
 
 def held_aside(
@@ -400,7 +418,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"dev: {len(dev)} items of {len({i.feed for i in dev})} feeds ({len(aside)} set aside);"
         f" own labelled items in every training fold: {len(own)}"
     )
-    ours = cross_validated(tuning, own, args.folds)
+    ours, ours_bare = cross_validated(tuning, own, args.folds)
     rows: list[tuple[str, str, Figures]] = []
     old = None if args.no_baseline else baseline(dev, args.baseline_rev)
     parts = sorted({corpus.part_of(i.feed) for i in tuning})
@@ -409,6 +427,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if old is not None:
             rows.append((part, f"baseline ({args.baseline_rev})", figures(members, old)))
         rows.append((part, f"ours, {args.folds}-fold by feed", figures(members, ours)))
+    headlines = "all tuning feeds, bare headlines"
+    rows.append((headlines, f"ours, {args.folds}-fold by feed", figures(tuning, ours_bare)))
     if not args.no_aside:
         set_aside = held_aside(aside, tuning + own)
         if old is not None:
