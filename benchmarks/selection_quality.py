@@ -281,15 +281,18 @@ def headline_only(items: Sequence[corpus.Labelled]) -> list[corpus.Labelled]:
 
 
 def held_aside(
-    aside: Sequence[corpus.Labelled], train: Sequence[corpus.Labelled], *, by_day: bool = False
+    aside: Sequence[corpus.Labelled], model: editorial.EditorialModel, *, by_day: bool = False
 ) -> dict[tuple[str, int], Outcome]:
-    """Outcomes of `aside`, judged by one model fitted on `train`."""
-    model = editorial.model_from_data(fit_editorial.fit(train))
+    """Outcomes of `aside`, judged by one model fitted without them."""
     judged = judge_items(aside, model)
     outcomes: dict[tuple[str, int], Outcome] = {}
     for name, edition in editions(aside, by_day=by_day).items():
         outcomes |= run_edition(name, edition, judged, model)
     return outcomes
+
+
+def fitted(items: Sequence[corpus.Labelled]) -> editorial.EditorialModel:
+    return editorial.model_from_data(fit_editorial.fit(items))
 
 
 # --- The baseline, from its own revision -----------------------------------------------------
@@ -430,31 +433,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     headlines = "all tuning feeds, bare headlines"
     rows.append((headlines, f"ours, {args.folds}-fold by feed", figures(tuning, ours_bare)))
     if not args.no_aside:
-        set_aside = held_aside(aside, tuning + own)
+        set_aside = held_aside(aside, fitted(tuning + own))
         if old is not None:
             rows.append(("set-aside feeds", "baseline", figures(aside, old)))
         rows.append(("set-aside feeds", "ours, fitted on all others", figures(aside, set_aside)))
-    if not args.no_unseen:
-        unseen = corpus.own_items(corpus.UNSEEN_LABELS)
-        if not args.no_baseline:
-            old_unseen = baseline(unseen, args.baseline_rev, by_day=True)
-            rows.append(("unseen own outlets", "baseline", figures(unseen, old_unseen)))
-        ours_unseen = held_aside(unseen, dev + own, by_day=True)
-        rows.append(("unseen own outlets", "ours, fitted on all dev", figures(unseen, ours_unseen)))
-    if not args.no_pages:
-        pages = corpus.page_items()
-        if not args.no_baseline:
-            old_pages = baseline(pages, args.baseline_rev, by_day=True)
-            rows.append(("real article pages", "baseline", figures(pages, old_pages)))
-        ours_pages = held_aside(pages, dev + own, by_day=True)
-        rows.append(("real article pages", "ours, fitted on all dev", figures(pages, ours_pages)))
-    if not args.no_links:
-        cards = corpus.link_items()
-        if not args.no_baseline:
-            old_cards = baseline(cards, args.baseline_rev, by_day=True)
-            rows.append(("real teaser cards", "baseline", figures(cards, old_cards)))
-        ours_cards = held_aside(cards, dev + own, by_day=True)
-        rows.append(("real teaser cards", "ours, fitted on all dev", figures(cards, ours_cards)))
+    unseen = [
+        (part, load)
+        for part, load, skip in (
+            ("unseen own outlets", lambda: corpus.own_items(corpus.UNSEEN_LABELS), args.no_unseen),
+            ("real article pages", corpus.page_items, args.no_pages),
+            ("real teaser cards", corpus.link_items, args.no_links),
+        )
+        if not skip
+    ]
+    if unseen:
+        # Never fitted on: judged by one model fitted on all of dev and our training items.
+        model = fitted(dev + own)
+        for part, load in unseen:
+            items = load()
+            if old is not None:
+                old_items = baseline(items, args.baseline_rev, by_day=True)
+                rows.append((part, "baseline", figures(items, old_items)))
+            ours_items = held_aside(items, model, by_day=True)
+            rows.append((part, "ours, fitted on all dev", figures(items, ours_items)))
     print(table(rows))
     print(f"({time.perf_counter() - started:.0f} s)")
     return 0

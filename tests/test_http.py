@@ -353,18 +353,19 @@ def test_a_request_under_way_when_the_breaker_opens_is_given_up(
     http_server, silent_server: str
 ) -> None:
     """The two slots of 127.0.0.1: the silent origin's first request and a slow good page at 0 s;
-    its second request at 0.5 s (the good page is done); the first times out at 1 s and frees the
-    slot for the third, the second times out at 1.5 s and opens the breaker: the third, under way
-    since 1 s, is given up then instead of timing out at 2 s."""
-    slow = http_server({"/langsam": Reply(body=b"ok", delay=0.5)})
-    config = FetchConfig(per_host=2, read_timeout=1.0, total_timeout=10.0, retries=0)
+    its second request at 1.5 s (the good page is done); the first times out at 3 s and frees the
+    slot for the third, the second times out at 4.5 s and opens the breaker: the third, under way
+    since 3 s, is given up then instead of timing out at 6 s (seconds this long, so that a busy
+    machine's delays stay well inside the 1.5 s between the two)."""
+    slow = http_server({"/langsam": Reply(body=b"ok", delay=1.5)})
+    config = FetchConfig(per_host=2, read_timeout=3.0, total_timeout=20.0, retries=0)
     urls = [f"{silent_server}/0", slow.url("/langsam"), f"{silent_server}/1", f"{silent_server}/2"]
     started = time.perf_counter()
     first, good, second, third = fetch_pages(urls, config, allow_private=True)
     elapsed = time.perf_counter() - started
     assert isinstance(good, Fetched)
     assert [r.status for r in (first, second, third)] == ["timeout", "timeout", "skipped"]
-    assert elapsed < 1.8, elapsed
+    assert elapsed < 5.25, elapsed
 
 
 def test_the_breaker_is_shared_by_the_feed_and_page_stages_of_one_build(

@@ -92,6 +92,23 @@ class Labelled:
         return self.feed
 
 
+def labelled(
+    feed: str, n: int, row: dict, article: Article | None, stories: str | None = None
+) -> Labelled:
+    """A label row joined to its article; `stories` prefixes the row's story id (ids need only
+    be unique within one label file)."""
+    story = row.get("story")
+    return Labelled(
+        feed=feed,
+        n=n,
+        relevance=row["relevance"],
+        section=row.get("section"),
+        story=f"{stories}/{story}" if story and stories else story,
+        series=bool(row.get("series")),
+        article=article,
+    )
+
+
 def available() -> bool:
     return DEV_LABELS.is_file() and CORPUS_FEEDS.is_dir()
 
@@ -128,17 +145,7 @@ def join(rows: Iterable[dict], folder: Path) -> list[Labelled]:
         for row in feed_rows:
             link = row.get("link") or ""
             article = articles.get(canonical_url(link)) if link else None
-            joined.append(
-                Labelled(
-                    feed=feed,
-                    n=int(row["n"]),
-                    relevance=row["relevance"],
-                    section=row.get("section"),
-                    story=row.get("story"),
-                    series=bool(row.get("series")),
-                    article=article,
-                )
-            )
+            joined.append(labelled(feed, int(row["n"]), row, article))
     return joined
 
 
@@ -162,18 +169,15 @@ def own_items(folder: Path = OWN_LABELS) -> list[Labelled]:
             feed = f"{path.stem}#{outlet}"
             articles = _articles_of_rows(FeedSource(name=feed, url=str(path)), outlet, rows)
             for n, row in enumerate(rows):
-                items.append(
-                    Labelled(
-                        feed=feed,
-                        n=n,
-                        relevance=row["relevance"],
-                        section=row.get("section"),
-                        story=f"{path.stem}/{row['story']}" if row.get("story") else None,
-                        series=bool(row.get("series")),
-                        article=articles.get(canonical_url(row["url"])),
-                    )
-                )
+                article = articles.get(canonical_url(row["url"]))
+                items.append(labelled(feed, n, row, article, stories=path.stem))
     return items
+
+
+def page_bytes(name: str) -> bytes:
+    """The HTML of a page of ../shared/corpus/pages (some are stored gzipped)."""
+    raw = (CORPUS_PAGES / name).read_bytes()
+    return gzip.decompress(raw) if name.endswith(".gz") else raw
 
 
 def page_items() -> list[Labelled]:
@@ -182,10 +186,7 @@ def page_items() -> list[Labelled]:
     the same parser."""
     items = []
     for row in read_rows(PAGE_LABELS):
-        raw = (CORPUS_PAGES / row["page"]).read_bytes()
-        page = trafilatura.extract_metadata(
-            trafilatura.load_html(gzip.decompress(raw) if row["page"].endswith(".gz") else raw)
-        )
+        page = trafilatura.extract_metadata(trafilatura.load_html(page_bytes(row["page"])))
         item = {
             "title": _PAGE_TITLE_TAIL.sub("", page.title or ""),
             "url": page.url,
@@ -195,17 +196,8 @@ def page_items() -> list[Labelled]:
         feed = f"pages#{row['page']}"
         source = FeedSource(name=feed, url=str(CORPUS_PAGES / row["page"]))
         articles = _articles_of_rows(source, page.sitename or row["page"], [item])
-        items.append(
-            Labelled(
-                feed=feed,
-                n=0,
-                relevance=row["relevance"],
-                section=row.get("section"),
-                story=f"pages/{row['story']}" if row.get("story") else None,
-                series=bool(row.get("series")),
-                article=articles.get(canonical_url(item["url"] or "")),
-            )
-        )
+        article = articles.get(canonical_url(item["url"] or ""))
+        items.append(labelled(feed, 0, row, article, stories="pages"))
     return items
 
 
@@ -266,25 +258,15 @@ def link_items(labels: Path = LINK_LABELS) -> list[Labelled]:
         by_page.setdefault(row["page"], []).append(row)
     items = []
     for name, rows in by_page.items():
-        raw = (CORPUS_PAGES / name).read_bytes()
-        page, cards = page_links(gzip.decompress(raw) if name.endswith(".gz") else raw)
+        page, cards = page_links(page_bytes(name))
         by_url = {card["url"]: card for card in cards}
         feed = f"links#{name}"
         source = FeedSource(name=feed, url=str(CORPUS_PAGES / name))
         chosen = [{**by_url[row["url"]], "published": page["published"]} for row in rows]
         articles = _articles_of_rows(source, page["sitename"] or name, chosen)
         for n, row in enumerate(rows):
-            items.append(
-                Labelled(
-                    feed=feed,
-                    n=n,
-                    relevance=row["relevance"],
-                    section=row.get("section"),
-                    story=f"links/{row['story']}" if row.get("story") else None,
-                    series=bool(row.get("series")),
-                    article=articles.get(canonical_url(row["url"])),
-                )
-            )
+            article = articles.get(canonical_url(row["url"]))
+            items.append(labelled(feed, n, row, article, stories="links"))
     return items
 
 
