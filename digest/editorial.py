@@ -141,7 +141,7 @@ def _teaser_words(article: Article) -> list[str]:
 def url_folders(url: str) -> list[str]:
     """The folders of a URL's path ("/politik/ausland/x-100.html" -> politik, ausland): outlets
     file their items there. The last segment (the item's own name) and numbers are left out."""
-    segments = [s for s in urlsplit(url).path.lower().split("/") if s][:-1]
+    segments = _path_segments(url)[:-1]
     return [s for s in segments if len(s) <= 30 and not any(c.isdigit() for c in s)][:4]
 
 
@@ -151,12 +151,16 @@ def url_slug_words(url: str) -> list[str]:
     hoert, mit; "/de/reparatur-hub-in-polen/a-65391554" -> reparatur, hub, polen): many outlets
     name the item's subject there, in words a terse or punning headline leaves out. Numbers,
     ids and file extensions are left out."""
-    for segment in reversed([s for s in urlsplit(url).path.lower().split("/") if s]):
+    for segment in reversed(_path_segments(url)):
         name = _EXTENSION.sub("", segment)
         words = [w for w in _SLUG_SPLIT.split(name) if len(w) >= 3 and w.isalpha()]
         if len(words) >= 2 and ("-" in name or "_" in name):
             return words[:MAX_SLUG_WORDS]
     return []
+
+
+def _path_segments(url: str) -> list[str]:
+    return [s for s in urlsplit(url).path.lower().split("/") if s]
 
 
 def title_template(title: str) -> str:
