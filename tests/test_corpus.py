@@ -1,4 +1,4 @@
-"""Our own labelled items: training/labels/ (fitted on) and benchmarks/data/unseen/ (never)."""
+"""Our own labelled items: training/labels/ (fitted on), benchmarks/data/unseen/ and sealed/ (never)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from digest import editorial
 from training import corpus
 
-FILES = sorted(corpus.OWN_LABELS.glob("*.jsonl")) + sorted(corpus.UNSEEN_LABELS.glob("*.jsonl"))
+HELD_OUT = (corpus.UNSEEN_LABELS, corpus.SEALED_LABELS)
+FILES = [path for folder in (corpus.OWN_LABELS, *HELD_OUT) for path in sorted(folder.glob("*.jsonl"))]
 FIELDS = {"outlet", "url", "title", "teaser", "categories", "published", "relevance", "section"}
 FIELDS |= {"story", "series", "note"}
 
@@ -43,14 +44,17 @@ def test_every_label_follows_the_guideline_format(path: Path) -> None:
     assert len({row["url"] for row in labelled}) == len(labelled)
 
 
-def test_the_unseen_outlets_share_no_site_with_the_training_items() -> None:
+def test_the_held_out_outlets_share_no_site_with_the_training_items_or_each_other() -> None:
     training = hosts(sorted(corpus.OWN_LABELS.glob("*.jsonl")))
-    assert not training & hosts(sorted(corpus.UNSEEN_LABELS.glob("*.jsonl")))
+    unseen, sealed = (hosts(sorted(folder.glob("*.jsonl"))) for folder in HELD_OUT)
+    assert unseen and sealed
+    assert not training & unseen and not training & sealed and not unseen & sealed
 
 
-def test_each_outlet_of_a_label_file_is_read_as_one_feed_through_the_parser() -> None:
-    items = corpus.own_items(corpus.UNSEEN_LABELS)
-    written = [row for path in sorted(corpus.UNSEEN_LABELS.glob("*.jsonl")) for row in rows(path)]
+@pytest.mark.parametrize("folder", HELD_OUT, ids=lambda p: p.name)
+def test_each_outlet_of_a_label_file_is_read_as_one_feed_through_the_parser(folder: Path) -> None:
+    items = corpus.own_items(folder)
+    written = [row for path in sorted(folder.glob("*.jsonl")) for row in rows(path)]
     assert len(items) == len(written)
     assert {i.feed.split("#")[1] for i in items} == {row["outlet"] for row in written}
     read = [i for i in items if i.article is not None]
