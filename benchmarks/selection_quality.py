@@ -2,7 +2,8 @@
 
 Run from the project folder:
     .venv/bin/python -m benchmarks.selection_quality [--folds 10] [--no-own] [--baseline-rev REV]
-        [--no-baseline] [--no-aside] [--no-unseen] [--no-sealed] [--no-pages] [--no-links] [--set NAME=VALUE ...]
+        [--no-baseline] [--no-aside] [--no-unseen] [--no-sealed] [--no-pages] [--no-links]
+        [--set NAME=VALUE ...]
 
 Reads ../shared/eval/selection/dev.jsonl (1,328 labelled items of 30 German feeds) and the feeds
 of ../shared/corpus/feeds/; skips when they are absent. Every article is judged by a model fitted

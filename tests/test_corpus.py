@@ -1,4 +1,4 @@
-"""Our own labelled items: training/labels/ (fitted on), benchmarks/data/unseen/ and sealed/ (never)."""
+"""Our labelled items: training/labels/ (fitted on), benchmarks/data/{unseen,sealed}/ (never)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from digest import editorial
 from training import corpus
 
 HELD_OUT = (corpus.UNSEEN_LABELS, corpus.SEALED_LABELS)
-FILES = [path for folder in (corpus.OWN_LABELS, *HELD_OUT) for path in sorted(folder.glob("*.jsonl"))]
+FOLDERS = (corpus.OWN_LABELS, *HELD_OUT)
+FILES = [path for folder in FOLDERS for path in sorted(folder.glob("*.jsonl"))]
 FIELDS = {"outlet", "url", "title", "teaser", "categories", "published", "relevance", "section"}
 FIELDS |= {"story", "series", "note"}
 
