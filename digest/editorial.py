@@ -8,10 +8,10 @@ teaser line, "Mod.:", "Direkter Link zur Audiodatei") say nothing about one item
 out, and a title whose template (digits and dates masked) recurs in the same feed marks a series.
 
 Three linear models read these features: relevance and series are logistic regressions (over
-naive-Bayes-scaled features, folded into the weights) with a decision threshold, the Ressort a
-multinomial one. They are fitted by training/fit_editorial.py
-and shipped as plain weights in digest/data/editorial_model.json, so a build loads no machine
-learning library.
+naive-Bayes-scaled features, folded into the weights; relevance the mean of an "on topic" and a
+"core" one) with a decision threshold, the Ressort a multinomial one. They are fitted by
+training/fit_editorial.py and shipped as plain weights in digest/data/editorial_model.json, so a
+build loads no machine learning library.
 """
 
 from __future__ import annotations

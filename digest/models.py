@@ -136,7 +136,7 @@ class Judgement:
     """What the editorial model decided of one article, and the features that weighed most."""
 
     on_topic: bool
-    relevance: float  # the probability of being on topic
+    relevance: float  # on topic and core of the beat, as one probability
     series: bool
     series_probability: float
     sections: tuple[tuple[str, float], ...]  # Ressorts by probability, most likely first

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from digest import nlp
-from digest.cluster import Clustering, cluster
+from digest.cluster import Clustering, cluster, feed_boilerplate
 from digest.config import SelectConfig
 from digest.editorial import EditorialModel, is_ticker, story_section
 from digest.models import (
@@ -86,6 +86,7 @@ def select(
         topics,
         title_only=frozenset(k for k, a in enumerate(chosen) if is_ticker(a)),
         common=model.story_common,
+        boilerplate=feed_boilerplate(articles),
     )
     candidates = [
         _candidate(number, tuple(on_topic[k] for k in group), articles, judgements, model, now)

@@ -260,3 +260,69 @@ def test_an_undated_story_does_not_count_as_the_freshest() -> None:
     undated = importance(5.0, 1, 1.0, None, now)
     stale = importance(5.0, 1, 1.0, now - timedelta(days=3), now)
     assert fresh > undated > stale
+
+
+# Our own lines: one feed on the day of an attack, five reports of it and a sixth on-topic item,
+# the rest of the feed about other things.
+ATTACK_REPORTS = (
+    (
+        "Anschlag in Halberstadt: Zahl der Verletzten steigt",
+        "In Halberstadt ist die Zahl"
+        " der Verletzten nach dem Anschlag auf den Adventsmarkt auf 41 gestiegen.",
+    ),
+    (
+        "Ermittler zu Halberstadt: Täter war den Behörden bekannt",
+        "Der mutmaßliche Täter von"
+        " Halberstadt war nach Angaben der Ermittler schon zweimal aufgefallen.",
+    ),
+    (
+        "Trauer in Halberstadt: Kerzen vor dem Dom",
+        "Vor dem Dom von Halberstadt legen Menschen nach dem Anschlag Blumen nieder.",
+    ),
+    (
+        "Innenministerin besucht Halberstadt nach dem Anschlag",
+        "Die Innenministerin hat sich in"
+        " Halberstadt ein Bild von der Lage gemacht und den Helfern gedankt.",
+    ),
+    (
+        "Was über den Anschlag von Halberstadt bekannt ist",
+        "Ein Auto war am Abend in Halberstadt in die Menge auf dem Adventsmarkt gefahren.",
+    ),
+)
+OTHER_ITEMS = (
+    (
+        "Marine erhält neue Fregatte",
+        "Die Marine hat in Wilhelmshaven eine neue Fregatte in Dienst gestellt.",
+    ),
+    ("Handball: Magdeburg gewinnt Spitzenspiel", "Der Tabellenführer setzte sich mit 31:29 durch."),
+    ("Wetter: Schnee im Harz erwartet", "Am Wochenende fällt im Bergland Schnee."),
+    ("Rezept des Tages: Linsensuppe", "Eine Suppe für kalte Abende."),
+    ("Börse: Dax schließt fester", "Autowerte waren gefragt."),
+    ("Konzert im Gewandhaus", "Das Orchester spielte Brahms."),
+    ("Bahn: Neuer Fahrplan gilt ab Sonntag", "Mehr Züge fahren nach Berlin."),
+    ("Kino: Ein Film über die Ostsee", "Der Dokumentarfilm kommt am Donnerstag."),
+    ("Basketball: Bamberg verliert knapp", "Am Ende fehlten zwei Punkte."),
+    ("Garten: Rosen winterfest machen", "Jetzt ist die Zeit für Reisig."),
+)
+
+
+def test_the_name_of_the_days_big_event_is_no_boilerplate_of_its_feed() -> None:
+    """Five of the six items on topic name Halberstadt, as most of a feed's lead did on the day
+    of the Magdeburg attack; read from all its items, the name is no boilerplate of the feed and
+    still ties the reports together."""
+    articles = [
+        Article(
+            url=f"https://bote.example/artikel/{n}",
+            title=title,
+            source="Harzbote",
+            published=NOW - timedelta(minutes=10 * n),
+            text=text,
+            markers=(MARKER_TEASER_ONLY,),
+        )
+        for n, (title, text) in enumerate(ATTACK_REPORTS + OTHER_ITEMS)
+    ]
+    judgements = [_judgement(on_topic=n <= len(ATTACK_REPORTS)) for n in range(len(articles))]
+    selection = select(articles, UNLIMITED, now=NOW, judgements=judgements)
+    stories = {r.url: r.story for r in selection.considered if r.on_topic}
+    assert len({stories[a.url] for a in articles[: len(ATTACK_REPORTS)]}) == 1
+    assert stories[articles[len(ATTACK_REPORTS)].url] != stories[articles[0].url]

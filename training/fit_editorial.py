@@ -56,6 +56,7 @@ STORY_THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)  # pair probabilities t
 # titles of its many reports (Magdeburg: 38 titles, 10 stories), an everyday word does not.
 COMMON_TITLE_SPREAD = 0.6
 ONE_DAY = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
+GRADES = ("off", "edge", "core")
 EDGE_WEIGHT = 0.5  # edge items count half: a briefing may take them or leave them
 # Our own items weigh less than real feeds' in the relevance model: they widen what it knows
 # (0.77 -> 0.84 for the lesser of precision and core recall, cross-validated by feed, before
@@ -99,23 +100,19 @@ def fit(items: Sequence[corpus.Labelled], topics: Topics | None = None) -> dict[
 
     on_topic = np.array([item.on_topic for item in usable], dtype=int)
     core = np.array([item.relevance == "core" for item in usable])
+    grades = np.array([GRADES.index(item.relevance) for item in usable])
     # Thresholds are judged on the real feeds' items only: our own items train the weights
     # but are cleaner than real feeds, so a threshold fitted to them would be too lenient.
     real = np.array([not item.own for item in usable])
     if not real.any():
         real[:] = True
-    weights = np.array(
-        [
-            (EDGE_WEIGHT if item.relevance == "edge" else 1.0) * (OWN_WEIGHT if item.own else 1.0)
-            for item in usable
-        ]
-    )
+    weights = np.array([OWN_WEIGHT if item.own else 1.0 for item in usable])
 
-    def relevance_model() -> NaiveBayesLogistic:
-        return NaiveBayesLogistic(C=RELEVANCE_C)
+    def relevance_model() -> GradedRelevance:
+        return GradedRelevance(C=RELEVANCE_C)
 
-    relevance = relevance_model().fit(matrix, on_topic, sample_weight=weights)
-    scores = _out_of_fold(relevance_model, matrix, on_topic, groups, weights)
+    relevance = relevance_model().fit(matrix, grades, sample_weight=weights)
+    scores = _out_of_fold(relevance_model, matrix, grades, groups, weights)
     relevance_threshold = _best_threshold(
         scores[real],
         lambda chosen: min(_precision(chosen, on_topic[real]), _recall(chosen, core[real])),
@@ -208,13 +205,18 @@ def story_batches(
     items: Sequence[corpus.Labelled], topics: Topics, common: frozenset[str]
 ) -> list[StoryBatch]:
     """One batch per edition a build would see (the news day's outlets together, every other
-    feed or own file alone), of the articles labelled on topic."""
+    feed or own file alone), of the articles labelled on topic; each feed's boilerplate read
+    from all its items."""
     editions: dict[str, dict[str, tuple[Article, str]]] = {}
+    everything: dict[str, dict[str, Article]] = {}  # on topic or not: a build reads all of them
     own: set[str] = set()
     for item in items:
-        if item.article is None or not item.on_topic or not item.story:
+        if item.article is None:
             continue
         key = "news day" if item.feed in corpus.NEWS_DAY_FEEDS else item.feed.split("#")[0]
+        everything.setdefault(key, {}).setdefault(item.article.url, item.article)
+        if not item.on_topic or not item.story:
+            continue
         article = item.article
         if item.own:
             # Our files gather items of many years; read as one day, each event meets the
@@ -230,7 +232,13 @@ def story_batches(
         batches.append(
             StoryBatch(
                 gold=tuple(story for _, story in members),
-                pairs=cluster.measure(articles, topics, title_only=tickers, common=common),
+                pairs=cluster.measure(
+                    articles,
+                    topics,
+                    title_only=tickers,
+                    common=common,
+                    boilerplate=cluster.feed_boilerplate(list(everything[key].values())),
+                ),
                 real=key not in own,
             )
         )
@@ -352,6 +360,44 @@ class NaiveBayesLogistic:
         return self.model.coef_ * self.ratios
 
 
+class GradedRelevance:
+    """Relevance from the three grades: the mean log-odds of two naive-Bayes logistic
+    regressions, on topic (core and edge, at EDGE_WEIGHT, against off) and core (against edge
+    and off). An item must look on topic and like the heart of the beat: cross-validated by
+    feed on the tuning feeds, the lesser of precision and core recall rose from 0.941 to 0.957
+    (out-of-fold scores, best threshold each). The mean of two linear models is linear, so it
+    is stored as one."""
+
+    def __init__(self, C: float) -> None:
+        self.on_topic = NaiveBayesLogistic(C=C)
+        self.core = NaiveBayesLogistic(C=C)
+
+    def fit(
+        self, matrix: Any, grades: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> GradedRelevance:
+        weights = np.ones(len(grades)) if sample_weight is None else sample_weight
+        on_topic = (grades >= GRADES.index("edge")).astype(int)
+        edge = grades == GRADES.index("edge")
+        self.on_topic.fit(
+            matrix, on_topic, sample_weight=np.where(edge, EDGE_WEIGHT, 1.0) * weights
+        )
+        self.core.fit(matrix, (grades == GRADES.index("core")).astype(int), sample_weight=weights)
+        return self
+
+    def predict_proba(self, matrix: Any) -> np.ndarray:
+        log_odds = matrix @ self.coef_[0] + self.intercept_[0]
+        probability = 1.0 / (1.0 + np.exp(-log_odds))
+        return np.column_stack([1.0 - probability, probability])
+
+    @property
+    def intercept_(self) -> np.ndarray:
+        return (self.on_topic.intercept_ + self.core.intercept_) / 2.0
+
+    @property
+    def coef_(self) -> np.ndarray:
+        return (self.on_topic.coef_ + self.core.coef_) / 2.0
+
+
 def _weighted_column_sums(matrix: Any, weights: np.ndarray) -> np.ndarray:
     return np.asarray(matrix.multiply(weights[:, None]).sum(axis=0)).ravel()
 
@@ -366,7 +412,9 @@ def _vectorizer(features: Sequence[dict[str, float]]) -> DictVectorizer:
 
 
 def _binary(
-    model: LogisticRegression | NaiveBayesLogistic, names: Sequence[str], threshold: float
+    model: LogisticRegression | NaiveBayesLogistic | GradedRelevance,
+    names: Sequence[str],
+    threshold: float,
 ) -> dict[str, Any]:
     return {
         "bias": round(float(model.intercept_[0]), DIGITS),
@@ -385,7 +433,7 @@ def _folds(groups: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def _out_of_fold(
-    make: Callable[[], LogisticRegression | NaiveBayesLogistic],
+    make: Callable[[], LogisticRegression | NaiveBayesLogistic | GradedRelevance],
     matrix: Any,
     labels: np.ndarray,
     groups: np.ndarray,
