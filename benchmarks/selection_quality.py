@@ -2,7 +2,8 @@
 
 Run from the project folder:
     .venv/bin/python -m benchmarks.selection_quality [--folds 10] [--no-own] [--baseline-rev REV]
-        [--no-baseline] [--no-aside] [--no-unseen] [--no-sealed] [--no-pages] [--no-links]
+        [--no-baseline] [--no-aside] [--no-unseen] [--no-sealed] [--no-blind] [--no-pages]
+        [--no-links]
         [--set NAME=VALUE ...]
 
 Reads ../shared/eval/selection/dev.jsonl (1,328 labelled items of 30 German feeds) and the feeds
@@ -14,7 +15,8 @@ of benchmarks/data/unseen/ (ours, written for outlets the model has never seen, 
 saw neither the model nor its errors, after tuning) are scored by a model fitted on all of dev
 and our training items, on a row of their own: never fitted on, they are what stays unseen. So
 are those of benchmarks/data/sealed/ (240 items of twelve more outlets, written the same way in
-the genres the model errs on most, one feed of headlines only).
+the genres the model errs on most, one feed of headlines only) and of benchmarks/data/blind/
+(200 items of ten more outlets of every kind, written from the guideline alone).
 So are the 27 real German article pages of ../shared/corpus/pages (15 outlets, 2015-2026; labels
 of our own in benchmarks/data/pages/, by page file), each made into the feed item its page's
 metadata describes; the pages of one day are built together. And so are the teaser cards on
@@ -401,6 +403,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-aside", action="store_true", help="skip the set-aside feeds")
     parser.add_argument("--no-unseen", action="store_true", help="skip our unseen outlets")
     parser.add_argument("--no-sealed", action="store_true", help="skip our sealed outlets")
+    parser.add_argument("--no-blind", action="store_true", help="skip our blind outlets")
     parser.add_argument("--no-pages", action="store_true", help="skip the real article pages")
     parser.add_argument("--no-links", action="store_true", help="skip the pages' teaser cards")
     parser.add_argument(
@@ -446,6 +449,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for part, load, skip in (
             ("unseen own outlets", lambda: corpus.own_items(corpus.UNSEEN_LABELS), args.no_unseen),
             ("sealed own outlets", lambda: corpus.own_items(corpus.SEALED_LABELS), args.no_sealed),
+            ("blind own outlets", lambda: corpus.own_items(corpus.BLIND_LABELS), args.no_blind),
             ("real article pages", corpus.page_items, args.no_pages),
             ("real teaser cards", corpus.link_items, args.no_links),
         )

@@ -40,6 +40,10 @@ UNSEEN_LABELS = ROOT / "benchmarks" / "data" / "unseen"
 # (reportage and church radio, culture, sport, local and market pages, a feed of headlines only,
 # a broadcaster's shows), and kept sealed: committed before any model output on them was seen.
 SEALED_LABELS = ROOT / "benchmarks" / "data" / "sealed"
+# Ten more outlets of every kind, written from the guideline alone by a writer who saw no code,
+# label or model output, and committed before the model judged them: blind for the changes
+# made after the sealed outlets were looked at.
+BLIND_LABELS = ROOT / "benchmarks" / "data" / "blind"
 # Real article pages (eight outlets no feed here has, the others in other years and genres),
 # labelled by us after tuning, by page file (the pages stay in ../shared): scored by
 # benchmarks.selection_quality, never fitted on.
