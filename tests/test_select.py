@@ -276,8 +276,8 @@ ATTACK_REPORTS = (
         " Halberstadt war nach Angaben der Ermittler schon zweimal aufgefallen.",
     ),
     (
-        "Trauer in Halberstadt: Kerzen vor dem Dom",
-        "Vor dem Dom von Halberstadt legen Menschen nach dem Anschlag Blumen nieder.",
+        "Trauer in Halberstadt nach dem Anschlag auf den Adventsmarkt",
+        "Vor dem Dom von Halberstadt legen Menschen Blumen für die Opfer des Anschlags nieder.",
     ),
     (
         "Innenministerin besucht Halberstadt nach dem Anschlag",
