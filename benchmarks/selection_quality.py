@@ -36,7 +36,9 @@ of every article (the records behind explain.json):
 - sections: on core items put on topic, the share in the labelled Ressort;
 - story B-cubed P/R/F1 over the items put on topic, off items as singletons in the gold stories;
 - shown off / shown series: items shown anywhere (lead or "Auch berichtet von") though labelled
-  off / series.
+  off / series;
+- top 5 core: of the leads of each edition's top stories ("Das Wichtigste", five an edition),
+  how many are labelled core.
 Items a build never considers (the two ZDF programme feeds carry no http(s) links) count as not
 on topic.
 
@@ -89,6 +91,7 @@ class Outcome:
     shown: bool
     section: str | None
     story: str | None
+    top: bool = False  # the lead of one of the edition's top stories ("Das Wichtigste")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +106,8 @@ class Figures:
     shown: int
     shown_off: int
     shown_series: int
+    top: int
+    top_core: int
 
 
 def editions(
@@ -140,7 +145,18 @@ def run_edition(
         SelectConfig(),
         now=NOW,
     )
-    return _outcomes(name, items, {record.url: record for record in selection.considered})
+    found = _outcomes(name, items, {record.url: record for record in selection.considered})
+    return _with_top(found, items, selection.top)
+
+
+def _with_top(
+    found: dict[tuple[str, int], Outcome], items: Sequence[corpus.Labelled], top: Iterable[str]
+) -> dict[tuple[str, int], Outcome]:
+    leads = set(top)
+    for item in items:
+        if item.article is not None and item.article.url in leads:
+            found[(item.feed, item.n)] = replace(found[(item.feed, item.n)], top=True)
+    return found
 
 
 def _outcomes(
@@ -168,6 +184,7 @@ def figures(items: Sequence[corpus.Labelled], outcomes: dict[tuple[str, int], Ou
     core_chosen = [i for i in core if outcomes[(i.feed, i.n)].on_topic]
     in_section = [i for i in core_chosen if outcomes[(i.feed, i.n)].section == i.section]
     shown = [i for i in items if outcomes[(i.feed, i.n)].shown]
+    top = [i for i in items if outcomes[(i.feed, i.n)].top]
     p, r, f = bcubed(chosen, outcomes)
     return Figures(
         items=len(items),
@@ -180,6 +197,8 @@ def figures(items: Sequence[corpus.Labelled], outcomes: dict[tuple[str, int], Ou
         shown=len(shown),
         shown_off=sum(not i.on_topic for i in shown),
         shown_series=sum(i.series for i in shown),
+        top=len(top),
+        top_core=sum(i.relevance == "core" for i in top),
     )
 
 
@@ -328,6 +347,7 @@ for rows in editions:
         for i in group:
             out[articles[i].url] = [c.relevance >= config.threshold, articles[i].url in shown,
                                     c.section, "S%%d" %% number]
+    out.update({url: out[url] + [True] for url in chosen.top})
 json.dump(out, sys.stdout)
 """
 
@@ -369,7 +389,13 @@ def baseline(
         row = decided.get(item.article.url) if item.article is not None else None
         name = _edition_name(item, by_day)
         outcomes[(item.feed, item.n)] = (
-            Outcome(bool(row[0]), bool(row[1]), row[2] if row[0] else None, f"{name}/{row[3]}")
+            Outcome(
+                bool(row[0]),
+                bool(row[1]),
+                row[2] if row[0] else None,
+                f"{name}/{row[3]}",
+                top=len(row) > 4,
+            )
             if row
             else Outcome(False, False, None, None)
         )
@@ -382,14 +408,15 @@ def baseline(
 def table(rows: Sequence[tuple[str, str, Figures]]) -> str:
     head = (
         "| items | system | n | rel. precision | core recall | sections | story P | story R"
-        " | story F1 | shown | shown off | shown series |"
+        " | story F1 | shown | shown off | shown series | top 5 core |"
     )
-    lines = [head, "|" + "---|" * 12]
+    lines = [head, "|" + "---|" * 13]
     for part, system, f in rows:
         lines.append(
             f"| {part} | {system} | {f.items} | {f.precision:.2f} | {f.core_recall:.2f} |"
             f" {f.sections:.2f} | {f.story_precision:.2f} | {f.story_recall:.2f} |"
             f" {f.story_f1:.2f} | {f.shown} | {f.shown_off} | {f.shown_series} |"
+            f" {f.top_core} of {f.top} |"
         )
     return "\n".join(lines)
 
