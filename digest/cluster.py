@@ -225,22 +225,17 @@ def measure(
     leads = [nlp.lead(a.text) for a in articles]
     headed = [f"{a.title} {lead}" for a, lead in zip(articles, leads, strict=True)]
     known = _known_stems(articles, headed)
-    ignored = feed_boilerplate(articles) if boilerplate is None else boilerplate
+    by_feed = feed_boilerplate(articles) if boilerplate is None else boilerplate
+    ignored = [by_feed.get(a.source, frozenset()) for a in articles]
     bodies = ["" if i in title_only else lead for i, lead in enumerate(leads)]
     titles = [
-        term_frequencies(a.title, a.language, known, topics, ignored.get(a.source, frozenset()))
-        for a in articles
+        term_frequencies(a.title, a.language, known, topics, words)
+        for a, words in zip(articles, ignored, strict=True)
     ]
     vectors, idf = tfidf(
         [
-            plus(
-                term_frequencies(
-                    body, a.language, known, topics, ignored.get(a.source, frozenset())
-                ),
-                title,
-                2.0,
-            )
-            for body, a, title in zip(bodies, articles, titles, strict=True)
+            plus(term_frequencies(body, a.language, known, topics, words), title, 2.0)
+            for body, a, title, words in zip(bodies, articles, titles, ignored, strict=True)
         ],
         "smooth",
     )
@@ -248,10 +243,8 @@ def measure(
     lexicon = topics.relevance.get("de")
     lowercase = _lowercase_forms(headed)
     names = [
-        title_names(
-            a.title, a.language, lexicon, ignored.get(a.source, frozenset()) | common, lowercase
-        )
-        for a in articles
+        title_names(a.title, a.language, lexicon, words | common, lowercase)
+        for a, words in zip(articles, ignored, strict=True)
     ]
     short = [i in title_only or _is_short(a) for i, a in enumerate(articles)]
     pairs = tuple(
