@@ -3,8 +3,7 @@
 Run from the project folder:
     .venv/bin/python -m benchmarks.selection_quality [--folds 10] [--no-own] [--baseline-rev REV]
         [--no-baseline] [--no-aside] [--no-unseen] [--no-sealed] [--no-blind] [--no-pages]
-        [--no-links]
-        [--set NAME=VALUE ...]
+        [--no-links] [--set NAME=VALUE ...]
 
 Reads ../shared/eval/selection/dev.jsonl (1,328 labelled items of 30 German feeds) and the feeds
 of ../shared/corpus/feeds/; skips when they are absent. Every article is judged by a model fitted
@@ -145,22 +144,15 @@ def run_edition(
         SelectConfig(),
         now=NOW,
     )
-    found = _outcomes(name, items, {record.url: record for record in selection.considered})
-    return _with_top(found, items, selection.top)
-
-
-def _with_top(
-    found: dict[tuple[str, int], Outcome], items: Sequence[corpus.Labelled], top: Iterable[str]
-) -> dict[tuple[str, int], Outcome]:
-    leads = set(top)
-    for item in items:
-        if item.article is not None and item.article.url in leads:
-            found[(item.feed, item.n)] = replace(found[(item.feed, item.n)], top=True)
-    return found
+    records = {record.url: record for record in selection.considered}
+    return _outcomes(name, items, records, frozenset(selection.top))
 
 
 def _outcomes(
-    name: str, items: Sequence[corpus.Labelled], records: dict[str, Considered]
+    name: str,
+    items: Sequence[corpus.Labelled],
+    records: dict[str, Considered],
+    top: frozenset[str],
 ) -> dict[tuple[str, int], Outcome]:
     found = {}
     for item in items:
@@ -171,6 +163,7 @@ def _outcomes(
                 record.shown,
                 record.section,
                 f"{name}/{record.story}" if record.story else None,
+                top=record.url in top,
             )
             if record is not None
             else Outcome(False, False, None, None)
@@ -346,8 +339,7 @@ for rows in editions:
         c = select._candidate(number, group, articles, scores, topics, now)
         for i in group:
             out[articles[i].url] = [c.relevance >= config.threshold, articles[i].url in shown,
-                                    c.section, "S%%d" %% number]
-    out.update({url: out[url] + [True] for url in chosen.top})
+                                    c.section, "S%%d" %% number, articles[i].url in chosen.top]
 json.dump(out, sys.stdout)
 """
 
@@ -394,7 +386,7 @@ def baseline(
                 bool(row[1]),
                 row[2] if row[0] else None,
                 f"{name}/{row[3]}",
-                top=len(row) > 4,
+                top=bool(row[4]),
             )
             if row
             else Outcome(False, False, None, None)

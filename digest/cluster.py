@@ -225,7 +225,7 @@ def measure(
     leads = [nlp.lead(a.text) for a in articles]
     headed = [f"{a.title} {lead}" for a, lead in zip(articles, leads, strict=True)]
     known = _known_stems(articles, headed)
-    by_feed = feed_boilerplate(articles) if boilerplate is None else boilerplate
+    by_feed = _boilerplate(articles, leads) if boilerplate is None else boilerplate
     ignored = [by_feed.get(a.source, frozenset()) for a in articles]
     bodies = ["" if i in title_only else lead for i, lead in enumerate(leads)]
     titles = [
@@ -394,9 +394,13 @@ def feed_boilerplate(articles: Sequence[Article]) -> dict[str, frozenset[str]]:
     all of a feed's items: among those of one topic, the name of the day's big event is in
     most leads too (14 of the 23 items of one feed on the day of the Magdeburg attack), and
     taken for boilerplate it would no longer tie the event's reports together."""
+    return _boilerplate(articles, [nlp.lead(a.text) for a in articles])
+
+
+def _boilerplate(articles: Sequence[Article], leads: Sequence[str]) -> dict[str, frozenset[str]]:
     by_source: dict[str, list[set[str]]] = {}
-    for article in articles:
-        by_source.setdefault(article.source, []).append(set(nlp.words(nlp.lead(article.text))))
+    for article, lead in zip(articles, leads, strict=True):
+        by_source.setdefault(article.source, []).append(set(nlp.words(lead)))
     return {source: nlp.boilerplate(texts) for source, texts in by_source.items()}
 
 
