@@ -443,7 +443,9 @@ def _out_of_fold(
     scores = np.zeros(len(labels))
     for train, test in _folds(groups):
         if len(set(labels[train])) < 2:
-            scores[test] = labels[train].mean()
+            # One class only (a tiny training set): the held-out items score the share of
+            # positives (for grades: on topic), never a grade read as a probability.
+            scores[test] = float(np.mean(labels[train] > 0))
             continue
         model = make().fit(
             matrix[train], labels[train], sample_weight=None if weights is None else weights[train]
