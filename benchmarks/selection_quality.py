@@ -3,7 +3,7 @@
 Run from the project folder:
     .venv/bin/python -m benchmarks.selection_quality [--folds 10] [--no-own] [--baseline-rev REV]
         [--no-baseline] [--no-aside] [--no-unseen] [--no-sealed] [--no-blind] [--no-pages]
-        [--no-links] [--set NAME=VALUE ...]
+        [--no-links] [--no-summ] [--set NAME=VALUE ...]
 
 Reads ../shared/eval/selection/dev.jsonl (1,328 labelled items of 30 German feeds) and the feeds
 of ../shared/corpus/feeds/; skips when they are absent. Every article is judged by a model fitted
@@ -21,7 +21,9 @@ of our own in benchmarks/data/pages/, by page file), each made into the feed ite
 metadata describes; the pages of one day are built together. And so are the teaser cards on
 those pages (230 links to the same outlets' other articles, headline and teaser as the page shows
 them; labels in benchmarks/data/links/, by page file and link), the cards of a page read as its
-outlet's feed of that day.
+outlet's feed of that day. And so are the 104 real articles of ../shared/eval/summ (some forty
+outlets, 2023-2026; labels in benchmarks/data/summ/, by article id), each read as its outlet's
+feed item with its first paragraph as teaser.
 
 The row "bare headlines" is the tuning feeds once more, each item with its teaser taken away (as
 a feed of headlines only would carry it), judged by the same fold models.
@@ -425,6 +427,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-blind", action="store_true", help="skip our blind outlets")
     parser.add_argument("--no-pages", action="store_true", help="skip the real article pages")
     parser.add_argument("--no-links", action="store_true", help="skip the pages' teaser cards")
+    parser.add_argument("--no-summ", action="store_true", help="skip the summary set's articles")
     parser.add_argument(
         "--set",
         action="append",
@@ -471,6 +474,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ("blind own outlets", lambda: corpus.own_items(corpus.BLIND_LABELS), args.no_blind),
             ("real article pages", corpus.page_items, args.no_pages),
             ("real teaser cards", corpus.link_items, args.no_links),
+            ("real articles", corpus.summ_items, args.no_summ),
         )
         if not skip
     ]

@@ -156,3 +156,28 @@ def test_each_labelled_teaser_card_becomes_an_article_of_its_pages_feed() -> Non
     assert len({item.feed for item in items}) == len(
         {row["page"] for row in rows(corpus.LINK_LABELS)}
     )
+
+
+def test_the_article_labels_follow_the_guideline_format_and_name_article_ids_only() -> None:
+    sections = set(editorial.load_model().section.titles)
+    labelled = rows(corpus.SUMM_LABELS)
+    assert labelled
+    for row in labelled:
+        assert set(row) == {"id", "relevance", "section", "story", "series"}
+        assert row["relevance"] in {"core", "edge", "off"}
+        on_topic = row["relevance"] != "off"
+        assert (row["section"] in sections) if on_topic else row["section"] is None, row["id"]
+        assert row["story"] is None or on_topic, row["id"]
+    assert len({row["id"] for row in labelled}) == len(labelled)
+
+
+@pytest.mark.skipif(not corpus.SUMM_ARTICLES.is_file(), reason="../shared/eval/summ is absent")
+def test_each_labelled_article_becomes_an_item_of_its_outlets_feed() -> None:
+    items = corpus.summ_items()
+    assert len(items) == len(rows(corpus.SUMM_LABELS))
+    read = [item for item in items if item.article is not None]
+    # Only an article without an http(s) link is left out, as a build would leave it.
+    assert len(read) >= 0.95 * len(items)
+    for item in read:
+        assert item.article.title and item.article.url.startswith(("https://", "http://"))
+        assert item.feed.startswith("summ#") and item.article.text

@@ -52,6 +52,11 @@ PAGE_LABELS = ROOT / "benchmarks" / "data" / "pages" / "labels.jsonl"
 # The teaser cards on those pages (links to the outlet's other articles, with their headlines),
 # labelled by us after tuning by page file and link: scored, never fitted on.
 LINK_LABELS = ROOT / "benchmarks" / "data" / "links" / "labels.jsonl"
+# Real articles of some forty outlets, 2023-2026 (the summary set of ../shared/eval/summ),
+# labelled by us by the guideline from their text alone, by article id, before any model
+# output on them: scored by benchmarks.selection_quality, never fitted on.
+SUMM_ARTICLES = SHARED / "eval" / "summ" / "dev.jsonl"
+SUMM_LABELS = ROOT / "benchmarks" / "data" / "summ" / "labels.jsonl"
 # An article's link carries a year or a long number (its id); these are section, topic, show,
 # author and archive pages instead.
 _ARTICLE_PATH = re.compile(r"/(?:19|20)\d\d[/-]|\d{5,}")
@@ -207,6 +212,36 @@ def page_items() -> list[Labelled]:
         article = articles.get(canonical_url(item["url"] or ""))
         items.append(labelled(feed, 0, row, article, stories="pages"))
     return items
+
+
+def summ_items() -> list[Labelled]:
+    """Real articles labelled by us: each becomes the item its outlet's feed would carry
+    (title, link, date and the first paragraph as teaser), one feed an outlet."""
+    articles = {row["id"]: row for row in read_rows(SUMM_ARTICLES)}
+    by_outlet: dict[str, list[dict]] = {}
+    for row in read_rows(SUMM_LABELS):
+        by_outlet.setdefault(articles[row["id"]]["source"], []).append(row)
+    items = []
+    for outlet, rows in by_outlet.items():
+        published = [_summ_item(articles[row["id"]]) for row in rows]
+        feed = f"summ#{outlet}"
+        built = _articles_of_rows(FeedSource(name=feed, url=str(SUMM_ARTICLES)), outlet, published)
+        for n, (row, item) in enumerate(zip(rows, published, strict=True)):
+            article = built.get(canonical_url(item["url"]))
+            items.append(labelled(feed, n, row, article, stories="summ"))
+    return items
+
+
+def _summ_item(article: dict) -> dict:
+    moment = datetime.fromisoformat(article["date"])
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return {
+        "title": article["title"],
+        "url": article["url"],
+        "teaser": article["text"].split("\n\n", 1)[0],
+        "published": moment.isoformat(),
+    }
 
 
 def page_links(document: bytes) -> tuple[dict, list[dict]]:
