@@ -64,17 +64,29 @@ def test_each_outlet_of_a_label_file_is_read_as_one_feed_through_the_parser(fold
     assert {i.article.url for i in read} <= {row["url"] for row in written}
 
 
-def test_the_page_labels_follow_the_guideline_format_and_name_pages_only() -> None:
+# Labels of real text, keyed by what names the item (never its words): file, keys, fields.
+REAL_LABELS = (
+    (corpus.PAGE_LABELS, ("page",), {"note"}),
+    (corpus.LINK_LABELS, ("page", "url"), {"note"}),
+    (corpus.SUMM_LABELS, ("id",), set()),
+)
+
+
+@pytest.mark.parametrize(("path", "keys", "extra"), REAL_LABELS, ids=["pages", "cards", "articles"])
+def test_the_labels_of_real_text_follow_the_guideline_format_and_name_items_only(
+    path: Path, keys: tuple[str, ...], extra: set[str]
+) -> None:
     sections = set(editorial.load_model().section.titles)
-    labelled = rows(corpus.PAGE_LABELS)
+    labelled = rows(path)
     assert labelled
     for row in labelled:
-        assert set(row) == {"page", "relevance", "section", "story", "series", "note"}
+        key = tuple(row[k] for k in keys)
+        assert set(row) == {*keys, "relevance", "section", "story", "series", *extra}, key
         assert row["relevance"] in {"core", "edge", "off"}
         on_topic = row["relevance"] != "off"
-        assert (row["section"] in sections) if on_topic else row["section"] is None, row["page"]
-        assert row["story"] is None or on_topic, row["page"]
-    assert len({row["page"] for row in labelled}) == len(labelled)
+        assert (row["section"] in sections) if on_topic else row["section"] is None, key
+        assert row["story"] is None or on_topic, key
+    assert len({tuple(row[k] for k in keys) for row in labelled}) == len(labelled)
 
 
 @pytest.mark.skipif(not corpus.CORPUS_PAGES.is_dir(), reason="../shared/corpus/pages is absent")
@@ -135,19 +147,6 @@ def test_every_card_is_read_back_with_its_headline(cards: list[tuple[str, bool]]
     assert [card["teaser"] for card in found] == ["Mehr dazu." if h else "" for _, h in cards]
 
 
-def test_the_teaser_card_labels_follow_the_guideline_format() -> None:
-    sections = set(editorial.load_model().section.titles)
-    labelled = rows(corpus.LINK_LABELS)
-    assert labelled
-    for row in labelled:
-        assert set(row) == {"page", "url", "relevance", "section", "story", "series", "note"}
-        assert row["relevance"] in {"core", "edge", "off"}
-        on_topic = row["relevance"] != "off"
-        assert (row["section"] in sections) if on_topic else row["section"] is None, row["url"]
-        assert row["story"] is None or on_topic, row["url"]
-    assert len({(row["page"], row["url"]) for row in labelled}) == len(labelled)
-
-
 @pytest.mark.skipif(not corpus.CORPUS_PAGES.is_dir(), reason="../shared/corpus/pages is absent")
 def test_each_labelled_teaser_card_becomes_an_article_of_its_pages_feed() -> None:
     items = corpus.link_items()
@@ -156,19 +155,6 @@ def test_each_labelled_teaser_card_becomes_an_article_of_its_pages_feed() -> Non
     assert len({item.feed for item in items}) == len(
         {row["page"] for row in rows(corpus.LINK_LABELS)}
     )
-
-
-def test_the_article_labels_follow_the_guideline_format_and_name_article_ids_only() -> None:
-    sections = set(editorial.load_model().section.titles)
-    labelled = rows(corpus.SUMM_LABELS)
-    assert labelled
-    for row in labelled:
-        assert set(row) == {"id", "relevance", "section", "story", "series"}
-        assert row["relevance"] in {"core", "edge", "off"}
-        on_topic = row["relevance"] != "off"
-        assert (row["section"] in sections) if on_topic else row["section"] is None, row["id"]
-        assert row["story"] is None or on_topic, row["id"]
-    assert len({row["id"] for row in labelled}) == len(labelled)
 
 
 @pytest.mark.skipif(not corpus.SUMM_ARTICLES.is_file(), reason="../shared/eval/summ is absent")
