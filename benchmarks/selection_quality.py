@@ -21,7 +21,7 @@ of our own in benchmarks/data/pages/, by page file), each made into the feed ite
 metadata describes; the pages of one day are built together. And so are the teaser cards on
 those pages (230 links to the same outlets' other articles, headline and teaser as the page shows
 them; labels in benchmarks/data/links/, by page file and link), the cards of a page read as its
-outlet's feed of that day. And so are the 104 real articles of ../shared/eval/summ (some forty
+outlet's feed of that day. And so are the 104 real articles of ../shared/eval/summ (59
 outlets, 2023-2026; labels in benchmarks/data/summ/, by article id), each read as its outlet's
 feed item with its first paragraph as teaser.
 

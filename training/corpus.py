@@ -52,7 +52,7 @@ PAGE_LABELS = ROOT / "benchmarks" / "data" / "pages" / "labels.jsonl"
 # The teaser cards on those pages (links to the outlet's other articles, with their headlines),
 # labelled by us after tuning by page file and link: scored, never fitted on.
 LINK_LABELS = ROOT / "benchmarks" / "data" / "links" / "labels.jsonl"
-# Real articles of some forty outlets, 2023-2026 (the summary set of ../shared/eval/summ),
+# Real articles of 59 outlets, 2023-2026 (the summary set of ../shared/eval/summ),
 # labelled by us by the guideline from their text alone, by article id, before any model
 # output on them: scored by benchmarks.selection_quality, never fitted on.
 SUMM_ARTICLES = SHARED / "eval" / "summ" / "dev.jsonl"

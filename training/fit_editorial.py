@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
+from scipy.special import expit
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
@@ -385,8 +386,7 @@ class GradedRelevance:
         return self
 
     def predict_proba(self, matrix: Any) -> np.ndarray:
-        log_odds = matrix @ self.coef_[0] + self.intercept_[0]
-        probability = 1.0 / (1.0 + np.exp(-log_odds))
+        probability = expit(matrix @ self.coef_[0] + self.intercept_[0])
         return np.column_stack([1.0 - probability, probability])
 
     @property
