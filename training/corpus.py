@@ -44,6 +44,9 @@ SEALED_LABELS = ROOT / "benchmarks" / "data" / "sealed"
 # label or model output, and committed before the model judged them: blind for the changes
 # made after the sealed outlets were looked at.
 BLIND_LABELS = ROOT / "benchmarks" / "data" / "blind"
+# Ten more outlets written the same way on 3 December 2026, after every row above had been
+# looked at, and committed before the model judged them: the one row blind to all changes.
+FRESH_LABELS = ROOT / "benchmarks" / "data" / "fresh"
 # Real article pages (eight outlets no feed here has, the others in other years and genres),
 # labelled by us after tuning, by page file (the pages stay in ../shared): scored by
 # benchmarks.selection_quality, never fitted on.
