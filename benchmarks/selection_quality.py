@@ -34,7 +34,9 @@ The row "bare headlines" is the tuning feeds once more, each item with its tease
 a feed of headlines only would carry it), judged by the same fold models.
 
 An edition is what one build would see: the four outlets of 21 Dec 2024 together, every other
-feed on its own (of our unseen outlets, all of one day together); it goes through the real
+feed on its own (of our unseen outlets, all of one day together; their rows "one build" put all
+of a file's outlets and days in one build, as `--since` with an early date does, so that the
+reports of one event on two days can be one story); it goes through the real
 select.select (stories, Ressorts, series, limits), and the figures are read from its account
 of every article (the records behind explain.json):
 - relevance precision: of the items put on topic (before any limit), the share labelled core or
@@ -90,6 +92,7 @@ NOW = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 # Left out of the pooled share of shown items off topic: training items were written at its
 # errors (training/README.md, own_fields_and_budgets).
 SEALED = "sealed own outlets"
+OWN_OUTLETS = ("unseen own outlets", SEALED, "blind own outlets", "fresh own outlets")
 
 
 @dataclass(frozen=True, slots=True)
@@ -513,6 +516,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 rows.append((part, "baseline", figures(items, old_items)))
             ours_items = held_aside(items, model, by_day=True)
             rows.append((part, "ours, fitted on all dev", figures(items, ours_items)))
+            if part in OWN_OUTLETS:
+                together = run_edition("one build", items, judge_items(items, model), model)
+                joined = figures(items, together)
+                rows.append((f"{part}, one build", "ours, fitted on all dev", joined))
             if part != SEALED:
                 pool_shown(shown_off, items, ours_items)
     print(table(rows))

@@ -59,7 +59,28 @@ class Clustering:
 
 @functools.cache
 def _stop_stems(language: str) -> frozenset[str]:
-    return frozenset(nlp.stem(w, language) for w in nlp.stop_words(language))
+    return frozenset(nlp.stem(w, language) for w in _eventless_words(language))
+
+
+# Function words sumy's German list lacks. They say something of the topic ("Sanktionen gegen
+# Russland"), so the relevance model reads them, but nothing of the event: "Prozess gegen einen
+# Syrer" and "Sanktionen gegen Russland" share no more than "gegen".
+_GERMAN_FUNCTION_WORDS = frozenset(
+    "ab alle allem allen aller alles also andere anderen ans beim bereits damit dann darauf"
+    " davon dazu deren denn diese diesem diesen ebenfalls einige einigen etwa etwas gegen"
+    " gegenüber habe haben hat hätte ihm ihn ihnen ihrem ihren ihrer ins laut man mehr mich"
+    " mir muss müsse neben nichts noch nur ob ohne schon sehr sei seien seinem seinen seiner"
+    " seit selbst so solche statt trotz um uns viel viele vielen während war waren wegen weil"
+    " welche welcher wurde wurden zudem zwischen".split()
+)
+
+
+@functools.cache
+def _eventless_words(language: str) -> frozenset[str]:
+    """Words that name no event: the function words (nlp.stop_words, and for German those
+    its list lacks)."""
+    words = nlp.stop_words(language)
+    return words if language == "en" else words | _GERMAN_FUNCTION_WORDS
 
 
 def content_stems(text: str, language: str) -> list[str]:
@@ -162,7 +183,7 @@ def title_names(
         word = match.group().lower()
         if (
             len(word) < 3
-            or word in nlp.stop_words(language)
+            or word in _eventless_words(language)
             or word in ignored
             or word in lowercase
             or nlp.is_calendar_word(word)
@@ -257,7 +278,6 @@ def measure(
             vectors=(vectors[i], vectors[j]),
             titles=(title_vectors[i], title_vectors[j]),
             names=(names[i], names[j]),
-            same_source=articles[i].source == articles[j].source,
             short=short[i] + short[j],
             tickers=(i in title_only) + (j in title_only),
         )
@@ -276,7 +296,6 @@ PAIR_FEATURES = (
     "title_cosine",
     "shared_title_names",
     "different_title_names",
-    "same_source",
     "short_items",
     "tickers",
 )
@@ -287,21 +306,21 @@ def pair_features(
     vectors: tuple[dict[str, float], dict[str, float]],
     titles: tuple[dict[str, float], dict[str, float]],
     names: tuple[frozenset[str], frozenset[str]],
-    same_source: bool,
     short: int,
     tickers: int,
 ) -> dict[str, float]:
     """What the story model reads of two articles: how alike their words (title and lead) and
     their titles are, how many title names (see title_names) they share or whether both name
-    things and share none ("Odessa" and "Charkiw": two strikes of one night), whether one outlet
-    wrote both and whether they are teasers or tickers. Time only decides which pairs are compared
-    (at most MAX_GAP apart)."""
+    things and share none ("Odessa" and "Charkiw": two strikes of one night) and whether they
+    are teasers or tickers. Time only decides which pairs are compared (at most MAX_GAP apart).
+    Not whether one outlet wrote both: most feeds tell an event once, and a model that read it
+    split one feed's reports of its big event (a phishing attack on Signal in three tagesschau
+    reports)."""
     return {
         "cosine": cosine(*vectors),
         "title_cosine": cosine(*titles),
         "shared_title_names": math.log1p(len(names[0] & names[1])),
         "different_title_names": float(bool(names[0] and names[1] and not names[0] & names[1])),
-        "same_source": float(same_source),
         "short_items": float(short),
         "tickers": float(tickers),
     }

@@ -13,7 +13,6 @@ if TYPE_CHECKING:
 
 _WORD = re.compile(r"\w+(?:[-']\w+)*", re.UNICODE)
 _TOKEN = re.compile(r"\w+", re.UNICODE)
-_DIGIT = re.compile(r"\d")
 
 
 def _word_list(text: str) -> list[str]:
@@ -309,8 +308,10 @@ _CALENDAR = (
 
 @functools.lru_cache(maxsize=200_000)
 def is_calendar_word(word: str) -> bool:
-    """A number, a date or time, a weekday or month name (lower-cased word)."""
-    return word in _CALENDAR or _DIGIT.search(word) is not None
+    """A number, a date or time ("2024", "1990er", "20-jährige": a word that begins with a
+    digit), a weekday or month name (lower-cased word). A name with digits in it ("log4j",
+    "f-35", "g7") is not one: it names the event."""
+    return word in _CALENDAR or word[:1].isdigit()
 
 
 # A word in this share of one feed's items (and in at least BOILERPLATE_ITEMS) is boilerplate.

@@ -60,12 +60,13 @@ def test_stories_of_the_labelled_articles_pairwise_precision_and_recall() -> Non
     precision, recall = hits / max(len(predicted), 1), hits / max(len(expected), 1)
     print(f"clustering pairwise precision {precision:.3f} recall {recall:.3f}")
     # Merging is cautious (see cluster.cluster): different events merged would mislead a reader,
-    # reports left apart only cost space. The story model fitted with every story weighed by
-    # its reports keeps three paraphrases without a shared name apart here (recall 0.7; the
-    # model before it, which one big event dominated, had 0.9 here and merged two strikes of
-    # one night) and gathers the Magdeburg attack's reports on the real news day.
+    # reports left apart only cost space. The story model keeps apart here seven pairs of
+    # paraphrases that share no title name (recall 0.65): "Charkiw" and "Taiwan" are words of
+    # the topic lexicon, which names no event, and the NATO, Lebanon and cable reports share
+    # none. A model that had 0.9 here merged two strikes of one night; one at 1.0, the
+    # IS arrests in Cologne with a spy in Bavaria.
     assert precision >= 0.95
-    assert recall >= 0.7
+    assert recall >= 0.65
 
 
 def test_different_events_on_the_same_topic_stay_apart() -> None:
@@ -105,6 +106,44 @@ def test_dates_weekdays_numbers_and_feed_boilerplate_never_link_two_reports() ->
     assert not found.copies
     assert all(f["shared_title_names"] == 0 and f["cosine"] < 0.1 for f in found.features)
     assert len(cluster([first, second]).groups) == 2
+
+
+def test_function_words_never_link_two_reports() -> None:
+    sanctions, trial = (
+        Article(
+            url=f"https://a.example/{n}",
+            title=title,
+            source=f"Blatt {n}",
+            published=NOW,
+            text=title,
+        )
+        for n, title in (
+            (1, "EU beschließt Sanktionspaket gegen Russland"),
+            (2, "Prozess gegen mutmaßliches Mitglied einer Terrorgruppe beginnt"),
+        )
+    )
+    found = measure([sanctions, trial], load_topics()).features
+    assert all(f["title_cosine"] == 0 and f["cosine"] == 0 for f in found)
+
+
+def test_a_name_with_digits_in_it_is_a_name_not_a_number() -> None:
+    day = datetime(2021, 12, 13, 9, 0, tzinfo=UTC)
+    warning = Article(
+        url="https://a.example/warnstufe",
+        title="Log4j-Lücke: BSI ruft höchste Warnstufe aus",
+        source="Blatt A",
+        published=day,
+        text="Die Schwachstelle in einer verbreiteten Java-Bibliothek wird bereits ausgenutzt.",
+    )
+    attacks = Article(
+        url="https://b.example/angriffe",
+        title="Staatliche Hackergruppen nutzen Log4j-Lücke bereits aus",
+        source="Blatt B",
+        published=day,
+        text="Forscher beobachten Angriffe auf Server in vielen Ländern.",
+    )
+    (found,) = measure([warning, attacks], load_topics()).features
+    assert found["shared_title_names"] > 0 and found["title_cosine"] > 0
 
 
 def test_a_live_blog_is_compared_by_its_title_alone() -> None:

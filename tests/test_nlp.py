@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from digest.nlp import (
     fold,
+    is_calendar_word,
     lowercase_words,
     opens_with_back_reference,
     quote_has_speaker,
@@ -336,6 +337,16 @@ def test_spans_and_sentences_agree(text: str) -> None:
 
 def test_words_are_lower_cased_and_keep_umlauts() -> None:
     assert words("Größere Übungen in Nord-Ost!") == ["größere", "übungen", "in", "nord-ost"]
+
+
+@given(st.from_regex(r"[0-9][0-9a-zäöüß.-]{0,12}", fullmatch=True))
+def test_a_word_that_begins_with_a_digit_is_a_number(word: str) -> None:
+    assert is_calendar_word(word)
+
+
+def test_calendar_words_are_weekdays_months_and_times_but_no_names_with_digits() -> None:
+    assert all(is_calendar_word(w) for w in ("samstag", "dezember", "uhr", "gestern", "1990er"))
+    assert not any(is_calendar_word(w) for w in ("log4j-lücke", "f-35", "g7", "covid-19-zeit"))
 
 
 def test_words_without_compounds_split_at_hyphens_and_apostrophes() -> None:

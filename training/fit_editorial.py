@@ -16,8 +16,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +55,6 @@ STORY_THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)  # pair probabilities t
 # ... and most of whose titles are of different stories: the name of a big event recurs in the
 # titles of its many reports (Magdeburg: 38 titles, 10 stories), an everyday word does not.
 COMMON_TITLE_SPREAD = 0.6
-ONE_DAY = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
 GRADES = ("off", "edge", "core")
 EDGE_WEIGHT = 0.5  # edge items count half: a briefing may take them or leave them
 # Our own items weigh less than real feeds' in the relevance model: they widen what it knows
@@ -207,7 +205,10 @@ def story_batches(
 ) -> list[StoryBatch]:
     """One batch per edition a build would see (the news day's outlets together, every other
     feed or own file alone), of the articles labelled on topic; each feed's boilerplate read
-    from all its items."""
+    from all its items. Every article keeps its date, as a build reads it: our own files
+    were once read as one day, so that each event met the alike events of its topic from
+    other years, and the pair model then learnt that alike teasers are mostly different
+    events (-1.9 per teaser), which split one day's reports of an event by several outlets."""
     editions: dict[str, dict[str, tuple[Article, str]]] = {}
     everything: dict[str, dict[str, Article]] = {}  # on topic or not: a build reads all of them
     own: set[str] = set()
@@ -218,13 +219,9 @@ def story_batches(
         everything.setdefault(key, {}).setdefault(item.article.url, item.article)
         if not item.on_topic or not item.story:
             continue
-        article = item.article
         if item.own:
-            # Our files gather items of many years; read as one day, each event meets the
-            # other events of its topic, as on a real news day, instead of only its versions.
-            article = replace(article, published=ONE_DAY)
             own.add(key)
-        editions.setdefault(key, {}).setdefault(article.url, (article, item.story))
+        editions.setdefault(key, {}).setdefault(item.article.url, (item.article, item.story))
     batches = []
     for key in sorted(editions):
         members = list(editions[key].values())
@@ -262,8 +259,8 @@ def fit_story(items: Sequence[corpus.Labelled], topics: Topics) -> dict[str, Any
             # A story of k reports gives up to k(k-1)/2 pairs of itself: weighed 1/(k-1) each,
             # every story counts by its reports, and one big event (the Magdeburg attack:
             # 300 pairs) does not decide what all stories look like. Our own items weigh
-            # OWN_WEIGHT here too: read as one day, their files bring events of many years
-            # together, and two events at one place in one day are rarer in a real feed.
+            # OWN_WEIGHT, as in the relevance fit: written to tell events apart, they are
+            # cleaner than a real feed.
             weight = 1.0 / (size[batch.gold[i]] - 1) if same else 1.0
             weights.append(weight * (1.0 if batch.real else OWN_WEIGHT))
     matrix, truth, batch_of = np.array(rows), np.array(labels), np.array(groups)
@@ -301,19 +298,38 @@ def _best_grouping(
         for threshold in STORY_THRESHOLDS
         for link in (round(t, 2) for t in np.arange(0.05, 0.61, 0.05))
     ]
-    quality = []
+    if not real:
+        return max(grid)
+    sizes = np.array([len(batches[number].gold) for number in real], dtype=float)
+    probabilities = {
+        number: dict(zip(batches[number].pairs.pairs, scores[batch_of == number], strict=True))
+        for number in real
+    }
+    quality, error = [], []
     for threshold, link in grid:
-        total = weight = 0.0
-        for number in real:
-            batch = batches[number]
-            probability = dict(zip(batch.pairs.pairs, scores[batch_of == number], strict=True))
-            grouping = cluster.link_stories(batch.pairs, probability, threshold, link)
-            total += _bcubed_f1(grouping.groups, batch.gold) * len(batch.gold)
-            weight += len(batch.gold)
-        quality.append(total / weight if weight else 0.0)
-    best = max(quality)
-    # Of levels that group equally well, the most cautious: the highest threshold and level.
-    return max(levels for levels, q in zip(grid, quality, strict=True) if q >= best - 1e-9)
+        f1 = np.array(
+            [
+                _bcubed_f1(
+                    cluster.link_stories(
+                        batches[number].pairs, probabilities[number], threshold, link
+                    ).groups,
+                    batches[number].gold,
+                )
+                for number in real
+            ]
+        )
+        mean = float(np.average(f1, weights=sizes))
+        quality.append(mean)
+        error.append(float(np.sqrt(np.sum((sizes * (f1 - mean)) ** 2)) / sizes.sum()))
+    best = int(np.argmax(quality))
+    # The one-standard-error rule: of the levels that group within one standard error of the
+    # best (over the batches), the most cautious, the highest threshold and level. The
+    # quality is flat over much of the grid, and what tops it by less is one day's chance.
+    return max(
+        levels
+        for levels, q in zip(grid, quality, strict=True)
+        if q >= quality[best] - error[best] - 1e-9
+    )
 
 
 def _bcubed_f1(groups: Sequence[Sequence[int]], gold: Sequence[str]) -> float:
