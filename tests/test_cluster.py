@@ -109,38 +109,25 @@ def test_dates_weekdays_numbers_and_feed_boilerplate_never_link_two_reports() ->
 
 
 def test_function_words_never_link_two_reports() -> None:
-    sanctions, trial = (
-        Article(
-            url=f"https://a.example/{n}",
-            title=title,
-            source=f"Blatt {n}",
-            published=NOW,
-            text=title,
-        )
-        for n, title in (
-            (1, "EU beschließt Sanktionspaket gegen Russland"),
-            (2, "Prozess gegen mutmaßliches Mitglied einer Terrorgruppe beginnt"),
-        )
+    sanctions = _report("https://a.example/1", "EU beschließt Sanktionspaket gegen Russland", "")
+    trial = _report(
+        "https://a.example/2", "Prozess gegen mutmaßliches Mitglied einer Terrorgruppe", ""
     )
     found = measure([sanctions, trial], load_topics()).features
     assert all(f["title_cosine"] == 0 and f["cosine"] == 0 for f in found)
+    assert len(cluster([sanctions, trial]).groups) == 2
 
 
 def test_a_name_with_digits_in_it_is_a_name_not_a_number() -> None:
-    day = datetime(2021, 12, 13, 9, 0, tzinfo=UTC)
-    warning = Article(
-        url="https://a.example/warnstufe",
-        title="Log4j-Lücke: BSI ruft höchste Warnstufe aus",
-        source="Blatt A",
-        published=day,
-        text="Die Schwachstelle in einer verbreiteten Java-Bibliothek wird bereits ausgenutzt.",
+    warning = _report(
+        "https://a.example/1",
+        "Log4j-Lücke: BSI ruft höchste Warnstufe aus",
+        "Die Schwachstelle in einer verbreiteten Java-Bibliothek wird bereits ausgenutzt.",
     )
-    attacks = Article(
-        url="https://b.example/angriffe",
-        title="Staatliche Hackergruppen nutzen Log4j-Lücke bereits aus",
-        source="Blatt B",
-        published=day,
-        text="Forscher beobachten Angriffe auf Server in vielen Ländern.",
+    attacks = _report(
+        "https://a.example/2",
+        "Staatliche Hackergruppen nutzen Log4j-Lücke bereits aus",
+        "Forscher beobachten Angriffe auf Server in vielen Ländern.",
     )
     (found,) = measure([warning, attacks], load_topics()).features
     assert found["shared_title_names"] > 0 and found["title_cosine"] > 0

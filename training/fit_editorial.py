@@ -205,10 +205,9 @@ def story_batches(
 ) -> list[StoryBatch]:
     """One batch per edition a build would see (the news day's outlets together, every other
     feed or own file alone), of the articles labelled on topic; each feed's boilerplate read
-    from all its items. Every article keeps its date, as a build reads it: our own files
-    were once read as one day, so that each event met the alike events of its topic from
-    other years, and the pair model then learnt that alike teasers are mostly different
-    events (-1.9 per teaser), which split one day's reports of an event by several outlets."""
+    from all its items. Every article keeps its date, as a build reads it: read as one day,
+    our own files had each event meet the alike events of its topic from other years, and the
+    pair model learnt that alike teasers are mostly different events."""
     editions: dict[str, dict[str, tuple[Article, str]]] = {}
     everything: dict[str, dict[str, Article]] = {}  # on topic or not: a build reads all of them
     own: set[str] = set()
