@@ -14,7 +14,7 @@ from datasketch import MinHash, MinHashLSH
 
 from digest import nlp
 from digest.linear import BinaryModel
-from digest.models import MARKER_TEASER_ONLY, Article
+from digest.models import Article
 from digest.relevance import Lexicon, Topics
 from digest.vectors import cosine, plus, tfidf, unit, weighted
 
@@ -26,7 +26,6 @@ COPY_JACCARD = 0.5
 SIGNATURE_TERMS = 20
 MAX_POSTING = 100
 MAX_GAP = timedelta(hours=72)
-SHORT_WORDS = 60  # a text of fewer words is a teaser
 
 # Compound splitting: words from MIN_COMPOUND letters, heads from MIN_HEAD letters.
 MIN_COMPOUND = 8
@@ -267,7 +266,6 @@ def measure(
         title_names(a.title, a.language, lexicon, words | common, lowercase)
         for a, words in zip(articles, ignored, strict=True)
     ]
-    short = [i in title_only or _is_short(a) for i, a in enumerate(articles)]
     pairs = tuple(
         (first, second)
         for first, second in _candidate_pairs(vectors)
@@ -278,7 +276,6 @@ def measure(
             vectors=(vectors[i], vectors[j]),
             titles=(title_vectors[i], title_vectors[j]),
             names=(names[i], names[j]),
-            short=short[i] + short[j],
             tickers=(i in title_only) + (j in title_only),
         )
         for i, j in pairs
@@ -296,7 +293,6 @@ PAIR_FEATURES = (
     "title_cosine",
     "shared_title_names",
     "different_title_names",
-    "short_items",
     "tickers",
 )
 
@@ -306,13 +302,12 @@ def pair_features(
     vectors: tuple[dict[str, float], dict[str, float]],
     titles: tuple[dict[str, float], dict[str, float]],
     names: tuple[frozenset[str], frozenset[str]],
-    short: int,
     tickers: int,
 ) -> dict[str, float]:
     """What the story model reads of two articles: how alike their words (title and lead) and
     their titles are, how many title names (see title_names) they share or whether both name
     things and share none ("Odessa" and "Charkiw": two strikes of one night) and whether they
-    are teasers or tickers. Time only decides which pairs are compared (at most MAX_GAP apart).
+    are tickers. Time only decides which pairs are compared (at most MAX_GAP apart).
     Not whether one outlet wrote both: most feeds tell an event once, and a model that read it
     split one feed's reports of its big event (a phishing attack on Signal in three tagesschau
     reports)."""
@@ -321,7 +316,6 @@ def pair_features(
         "title_cosine": cosine(*titles),
         "shared_title_names": math.log1p(len(names[0] & names[1])),
         "different_title_names": float(bool(names[0] and names[1] and not names[0] & names[1])),
-        "short_items": float(short),
         "tickers": float(tickers),
     }
 
@@ -391,10 +385,6 @@ def link_stories(
     for index in range(count):
         groups.setdefault(_find(parents, index), []).append(index)
     return Clustering(groups=tuple(tuple(g) for g in groups.values()), links=tuple(links))
-
-
-def _is_short(article: Article) -> bool:
-    return MARKER_TEASER_ONLY in article.markers or len(nlp.words(article.text)) < SHORT_WORDS
 
 
 def _find(parents: list[int], index: int) -> int:
