@@ -3,7 +3,7 @@
 Run from the project folder:
     .venv/bin/python -m benchmarks.selection_quality [--folds 10] [--no-own] [--baseline-rev REV]
         [--no-baseline] [--no-aside] [--no-unseen] [--no-sealed] [--no-blind] [--no-fresh]
-        [--no-pages] [--no-links] [--no-summ] [--set NAME=VALUE ...]
+        [--no-leads] [--no-pages] [--no-links] [--no-summ] [--set NAME=VALUE ...]
 
 Reads ../shared/eval/selection/dev.jsonl (1,328 labelled items of 30 German feeds) and the feeds
 of ../shared/corpus/feeds/; skips when they are absent. Every article is judged by a model fitted
@@ -17,7 +17,8 @@ are those of benchmarks/data/sealed/ (240 items of twelve more outlets, written 
 the genres the model errs on most, one feed of headlines only) and of benchmarks/data/blind/
 (200 items of ten more outlets of every kind, written from the guideline alone), and of
 benchmarks/data/fresh/ (200 more, ten more outlets, written the same way after all the rows
-here had been looked at).
+here had been looked at), and of benchmarks/data/leads/ (200 more of ten more outlets, their
+teasers the articles' first paragraphs, news and feature leads alike).
 So are the 27 real German article pages of ../shared/corpus/pages (15 outlets, 2015-2026; labels
 of our own in benchmarks/data/pages/, by page file), each made into the feed item its page's
 metadata describes; the pages of one day are built together. And so are the teaser cards on
@@ -92,7 +93,8 @@ NOW = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 # Left out of the pooled share of shown items off topic: training items were written at its
 # errors (training/README.md, own_fields_and_budgets).
 SEALED = "sealed own outlets"
-OWN_OUTLETS = ("unseen own outlets", SEALED, "blind own outlets", "fresh own outlets")
+LEADS = "lead own outlets"
+OWN_OUTLETS = ("unseen own outlets", SEALED, "blind own outlets", "fresh own outlets", LEADS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,6 +452,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-sealed", action="store_true", help="skip our sealed outlets")
     parser.add_argument("--no-blind", action="store_true", help="skip our blind outlets")
     parser.add_argument("--no-fresh", action="store_true", help="skip our fresh outlets")
+    parser.add_argument("--no-leads", action="store_true", help="skip our first-paragraph outlets")
     parser.add_argument("--no-pages", action="store_true", help="skip the real article pages")
     parser.add_argument("--no-links", action="store_true", help="skip the pages' teaser cards")
     parser.add_argument("--no-summ", action="store_true", help="skip the summary set's articles")
@@ -500,6 +503,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             (SEALED, lambda: corpus.own_items(corpus.SEALED_LABELS), args.no_sealed),
             ("blind own outlets", lambda: corpus.own_items(corpus.BLIND_LABELS), args.no_blind),
             ("fresh own outlets", lambda: corpus.own_items(corpus.FRESH_LABELS), args.no_fresh),
+            (LEADS, lambda: corpus.own_items(corpus.LEADS_LABELS), args.no_leads),
             ("real article pages", corpus.page_items, args.no_pages),
             ("real teaser cards", corpus.link_items, args.no_links),
             ("real articles", corpus.summ_items, args.no_summ),

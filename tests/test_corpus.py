@@ -14,7 +14,13 @@ from hypothesis import strategies as st
 from digest import editorial
 from training import corpus
 
-HELD_OUT = (corpus.UNSEEN_LABELS, corpus.SEALED_LABELS, corpus.BLIND_LABELS, corpus.FRESH_LABELS)
+HELD_OUT = (
+    corpus.UNSEEN_LABELS,
+    corpus.SEALED_LABELS,
+    corpus.BLIND_LABELS,
+    corpus.FRESH_LABELS,
+    corpus.LEADS_LABELS,
+)
 FOLDERS = (corpus.OWN_LABELS, *HELD_OUT)
 FILES = [path for folder in FOLDERS for path in sorted(folder.glob("*.jsonl"))]
 FIELDS = {"outlet", "url", "title", "teaser", "categories", "published", "relevance", "section"}

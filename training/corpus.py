@@ -47,6 +47,10 @@ BLIND_LABELS = ROOT / "benchmarks" / "data" / "blind"
 # Ten more outlets written the same way on 3 December 2026, after every row above had been
 # looked at, and committed before the model judged them: the one row blind to all changes.
 FRESH_LABELS = ROOT / "benchmarks" / "data" / "fresh"
+# Ten more outlets whose teasers are their articles' first paragraphs, news and feature leads as
+# real sites write them, written from the guideline alone on 4 December 2026 by a writer who saw
+# no code, label or model output, and committed before the model judged them.
+LEADS_LABELS = ROOT / "benchmarks" / "data" / "leads"
 # Real article pages (eight outlets no feed here has, the others in other years and genres),
 # labelled by us after tuning, by page file (the pages stay in ../shared): scored by
 # benchmarks.selection_quality, never fitted on.
