@@ -173,3 +173,26 @@ def test_each_labelled_article_becomes_an_item_of_its_outlets_feed() -> None:
     for item in read:
         assert item.article.title and item.article.url.startswith(("https://", "http://"))
         assert item.feed.startswith("summ#") and item.article.text
+
+
+def _from_feed(feed: str) -> corpus.Labelled:
+    return corpus.Labelled(feed, 0, "off", None, None, False, None)
+
+
+def test_the_folds_keep_a_publishers_feeds_together_and_each_of_our_outlets_apart() -> None:
+    deutschlandradio = {
+        _from_feed(feed).outlet
+        for feed in (
+            "corss__deutschlandfunk-nachrichten.xml",
+            "corss__deutschlandfunk-politikportal.xml",
+            "podsearch__dradio.de_weltzeit.xml",
+            "podsearch__dradio.de_hintergrund.rss",
+        )
+    }
+    assert len(deutschlandradio) == 1
+    tagesschau = _from_feed("corss__tagesschau.xml").outlet
+    assert tagesschau == _from_feed("kdesyndication__rdf_tagesschau.de.xml").outlet
+    assert len({tagesschau, *deutschlandradio, _from_feed("corss__spiegel.xml").outlet}) == 3
+    # Our outlets are fictional: a name that looks like a publisher's groups nothing.
+    ours = _from_feed("own_general_news#Tagesschau Heute").outlet
+    assert ours == "own_general_news#Tagesschau Heute" != tagesschau

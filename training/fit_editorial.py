@@ -4,9 +4,10 @@ Run from the project folder:  .venv/bin/python -m training.fit_editorial [--out 
 
 Training data: the hand-labelled dev items of ../shared/eval/selection/ (read from there, never
 copied) and our own labelled items in training/labels/. Every choice that is not a weight is
-fitted too: each decision threshold is the one that does best on predictions for feeds the model
-was not fitted to (grouped folds by feed inside the training data). Fitting is deterministic, so
-running this again on the same data gives the same file (tests/test_editorial.py checks it).
+fitted too: each decision threshold is the one that does best on predictions for outlets the
+model was not fitted to (grouped folds by publisher inside the training data). Fitting is
+deterministic, so running this again on the same data gives the same file (tests/test_editorial.py
+checks it).
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def fit(items: Sequence[corpus.Labelled], topics: Topics | None = None) -> dict[
     topics = topics or load_topics()
     usable = [item for item in items if item.article is not None]
     features = featurise(usable, topics)
-    groups = np.array([item.feed for item in usable])
+    groups = np.array([item.outlet for item in usable])
     vectorizer = _vectorizer(features)
     matrix = vectorizer.transform(features)
     names = vectorizer.get_feature_names_out()
@@ -148,7 +149,7 @@ def fit(items: Sequence[corpus.Labelled], topics: Topics | None = None) -> dict[
         "format": editorial.MODEL_FORMAT,
         "trained_on": {
             "items": len(usable),
-            "feeds": len(set(groups)),
+            "feeds": len({item.feed for item in usable}),
             "on_topic": int(on_topic.sum()),
             "series": int(series_labels.sum()),
         },
@@ -454,7 +455,7 @@ def _out_of_fold(
     groups: np.ndarray,
     weights: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Each item's probability from a model fitted without its feed."""
+    """Each item's probability from a model fitted without its outlet (its group)."""
     scores = np.zeros(len(labels))
     for train, test in _folds(groups):
         if len(set(labels[train])) < 2:
