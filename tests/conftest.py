@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import threading
@@ -11,10 +12,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from digest import nlp
+from digest.config import DEFAULT_CONFIG, Config, load_config
 
 # The items of tests/data/feeds are dated 27 and 28 November 2026 and the tests build editions of
 # 29 and 30 November: a news window of a week takes all of them.
@@ -237,3 +240,21 @@ def keep_everything_model(folder: Path) -> Path:
     path = folder / "keep-everything.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     return path
+
+
+def project_config(
+    tmp_path: Path, feeds: Path, *, keep_everything: bool = False, **changes: Any
+) -> Config:
+    """The project's own settings reading `feeds`, with out/ and the state under tmp_path;
+    `keep_everything` puts every article on topic and lifts the limits, so that each one can be
+    checked (see keep_everything_model). `changes` replace further settings."""
+    base = load_config(DEFAULT_CONFIG)
+    if keep_everything:
+        model = keep_everything_model(tmp_path)
+        changes.setdefault(
+            "select",
+            dataclasses.replace(base.select, max_total=100, max_per_section=100, model=model),
+        )
+    return dataclasses.replace(
+        base, feeds=feeds, out_dir=tmp_path / "out", state_dir=tmp_path / "state", **changes
+    )

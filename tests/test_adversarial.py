@@ -19,12 +19,12 @@ import html5lib
 import pytest
 
 from digest import mail, pipeline
-from digest.config import DEFAULT_CONFIG, Config, EmailConfig, FetchConfig, load_config
+from digest.config import Config, EmailConfig, FetchConfig
 from digest.errors import ConfigError, FeedError
 from digest.feeds import MAX_ITEMS, parse_feed
 from digest.http import FetchFailure, fetch_feeds, fetch_pages
 from digest.models import FeedSource
-from tests.conftest import TEST_FEEDS_WINDOW_HOURS, Reply, Server, keep_everything_model
+from tests.conftest import TEST_FEEDS_WINDOW_HOURS, Reply, Server, project_config
 
 HOSTILE = Path(__file__).parent / "data" / "hostile"
 GOOD_FEED = Path(__file__).parent / "data" / "feeds" / "alpha.xml"
@@ -57,17 +57,8 @@ EXECUTABLE_ELEMENTS = (
 
 def config_for(tmp_path: Path, feeds: Path) -> Config:
     """The project's defaults writing to tmp_path, keeping every article (no relevance cut)."""
-    base = load_config(DEFAULT_CONFIG)
-    select = dataclasses.replace(
-        base.select, max_total=100, max_per_section=100, model=keep_everything_model(tmp_path)
-    )
-    return dataclasses.replace(
-        base,
-        feeds=feeds,
-        out_dir=tmp_path / "out",
-        state_dir=tmp_path / "state",
-        select=select,
-        window_hours=TEST_FEEDS_WINDOW_HOURS,
+    return project_config(
+        tmp_path, feeds, keep_everything=True, window_hours=TEST_FEEDS_WINDOW_HOURS
     )
 
 

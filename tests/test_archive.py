@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -14,8 +13,9 @@ import html5lib
 import pytest
 
 from digest import archive, pipeline, render
-from digest.config import DEFAULT_CONFIG, Config, RenderConfig, load_config
+from digest.config import Config, RenderConfig
 from digest.models import Article, Digest, Section, Story
+from tests.conftest import project_config
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 FEEDS = Path(__file__).parent / "data" / "feeds" / "list.toml"
@@ -196,12 +196,7 @@ def test_empty_archive_still_gives_a_valid_page_and_feed(tmp_path: Path) -> None
 
 
 def pipeline_config(tmp_path: Path) -> Config:
-    return dataclasses.replace(
-        load_config(DEFAULT_CONFIG),
-        feeds=FEEDS,
-        out_dir=tmp_path / "out",
-        state_dir=tmp_path / "state",
-    )
+    return project_config(tmp_path, FEEDS)
 
 
 @pytest.mark.skipif(not FEEDS.is_file(), reason="test feeds missing")

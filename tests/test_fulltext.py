@@ -13,12 +13,11 @@ from xml.sax.saxutils import escape
 
 import pytest
 from click.testing import CliRunner
-from conftest import Handler, Reply, Server, keep_everything_model
 
 from digest import fulltext, pipeline
 from digest import select as select_stage
 from digest.cli import main
-from digest.config import DEFAULT_CONFIG, Config, ExtractConfig, load_config
+from digest.config import Config, ExtractConfig
 from digest.extract import full_article, needs_page
 from digest.models import (
     MARKER_NO_DATE,
@@ -28,6 +27,7 @@ from digest.models import (
 )
 from digest.store import Store
 from digest.workers import IN_PROCESS_LIMIT
+from tests.conftest import Handler, Reply, Server, project_config
 
 PAGES = Path(__file__).parent / "data" / "pages"
 DAY = date(2026, 11, 29)
@@ -78,18 +78,11 @@ def config_for(
     feeds.write_text(
         f'[[feeds]]\nname = "Testfeed"\nurl = "{feed_url}"\nlanguage = "de"\n', encoding="utf-8"
     )
-    base = load_config(DEFAULT_CONFIG)
-    # Keep every article, so that each one can be checked.
-    select = dataclasses.replace(
-        base.select, max_total=100, max_per_section=100, model=keep_everything_model(tmp_path)
-    )
-    return dataclasses.replace(
-        base,
-        feeds=feeds,
-        out_dir=tmp_path / "out",
-        state_dir=tmp_path / "state",
+    return project_config(
+        tmp_path,
+        feeds,
+        keep_everything=True,
         languages=languages,
-        select=select,
         extract=ExtractConfig(min_words=120, allow_private=allow_private),
     )
 

@@ -20,7 +20,7 @@ from digest.feeds import parse_feed
 from digest.http import read_local
 from digest.nlp import split_sentences
 from digest.store import SentEdition, Store
-from tests.conftest import TEST_FEEDS_WINDOW_HOURS, keep_everything_model
+from tests.conftest import TEST_FEEDS_WINDOW_HOURS, project_config
 
 DATA = Path(__file__).parent / "data" / "feeds"
 DAY = date(2026, 11, 29)
@@ -28,18 +28,9 @@ NOW = datetime(2026, 11, 29, 5, 0, tzinfo=UTC)
 
 
 def config_for(tmp_path: Path, feeds: Path = DATA / "list.toml") -> Config:
-    base = load_config(DEFAULT_CONFIG)
     # The test set is small and mixed: keep every article so that each one can be checked.
-    select = dataclasses.replace(
-        base.select, max_total=100, max_per_section=100, model=keep_everything_model(tmp_path)
-    )
-    return dataclasses.replace(
-        base,
-        feeds=feeds,
-        out_dir=tmp_path / "out",
-        state_dir=tmp_path / "state",
-        select=select,
-        window_hours=TEST_FEEDS_WINDOW_HOURS,
+    return project_config(
+        tmp_path, feeds, keep_everything=True, window_hours=TEST_FEEDS_WINDOW_HOURS
     )
 
 

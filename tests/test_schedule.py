@@ -23,7 +23,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from digest import german, schedule
-from digest.config import DEFAULT_CONFIG, Config, ScheduleConfig, load_config
+from digest.config import Config, ScheduleConfig
 from digest.errors import ConfigError, LockedError
 from digest.runs import exclusive, lock_path, run_day, settle_state
 from digest.schedule import (
@@ -36,7 +36,7 @@ from digest.schedule import (
     scheduled_run,
 )
 from digest.store import CachedPage, RunRecord, SentEdition, Store
-from tests.conftest import TEST_FEEDS_WINDOW_HOURS, Reply
+from tests.conftest import TEST_FEEDS_WINDOW_HOURS, Reply, project_config
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FEEDS = Path(__file__).parent / "data" / "feeds"
@@ -51,16 +51,7 @@ def at(day: date, hour: int, minute: int = 0) -> Callable[[], datetime]:
 
 
 def config_for(tmp_path: Path, feeds: Path = FEEDS / "list.toml") -> Config:
-    base = load_config(DEFAULT_CONFIG)
-    select = base.select
-    return dataclasses.replace(
-        base,
-        feeds=feeds,
-        out_dir=tmp_path / "out",
-        state_dir=tmp_path / "state",
-        select=select,
-        window_hours=TEST_FEEDS_WINDOW_HOURS,
-    )
+    return project_config(tmp_path, feeds, window_hours=TEST_FEEDS_WINDOW_HOURS)
 
 
 def ledger(config: Config) -> list[tuple[str, str, int]]:
